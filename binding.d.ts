@@ -1,0 +1,89 @@
+// The typed surface of the native addon (native/), the only door between the
+// C++ engine and lib/. Nothing Qt-shaped lives here: every call is one system
+// call that returns its result or -errno; lib/ decides what it means.
+
+/** Readiness callback: `events` is a mask of READABLE | WRITABLE | DISCONNECT; `status` is 0 or -errno. */
+export type NotifyCallback = (events: number, status: number) => void;
+
+export declare class Engine {
+  constructor(onNotify: NotifyCallback);
+  /** socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC) → 0 | -errno. */
+  open(domain: number, type: number): number;
+  /** Owns `fd` from now on and makes it non-blocking → 0 | -errno. */
+  adopt(fd: number): number;
+  /** The descriptor, or -1. */
+  fd(): number;
+  bind(addr: Uint8Array): number;
+  /** 0 when connected at once, -EINPROGRESS while pending, else -errno. */
+  connect(addr: Uint8Array): number;
+  listen(backlog: number): number;
+  /** accept4(NONBLOCK|CLOEXEC) → new fd | -errno; writes the peer to `peerOut` if given. */
+  accept(peerOut?: Uint8Array): number;
+  /** SO_ERROR: 0 or a positive errno; -errno when getsockopt fails. */
+  socketError(): number;
+  /** recv → bytes | 0 at end of stream | -errno. */
+  read(buf: Uint8Array, off: number, len: number): number;
+  /** send(MSG_NOSIGNAL) → bytes accepted | -errno. */
+  write(buf: Uint8Array, off: number, len: number): number;
+  /** sendmsg over up to 64 chunks, skipping `firstOffset` bytes of the first → bytes | -errno. */
+  writev(chunks: Uint8Array[], firstOffset: number): number;
+  /** recvmsg(flags) → datagram size (the full size with MSG_TRUNC) | -errno; sender into `addrOut`. */
+  recvFrom(buf: Uint8Array, off: number, len: number, addrOut: Uint8Array, flags: number): number;
+  /** sendmsg to `addr` (kind 0: the connected peer) → bytes | -errno. */
+  sendTo(buf: Uint8Array, off: number, len: number, addr: Uint8Array): number;
+  shutdown(how: number): number;
+  /** Stops the poll and closes the descriptor, once → 0 | -errno. */
+  close(): number;
+  /** Stops the poll and gives the descriptor back open → fd | -1. */
+  detach(): number;
+  /** getsockopt as int into out[0] → 0 | -errno. */
+  getOption(level: number, name: number, out: Int32Array): number;
+  setOption(level: number, name: number, value: number): number;
+  /** getsockopt into `buf` → length | -errno. */
+  getOptionBytes(level: number, name: number, buf: Uint8Array): number;
+  setOptionBytes(level: number, name: number, buf: Uint8Array): number;
+  localAddress(out: Uint8Array): number;
+  peerAddress(out: Uint8Array): number;
+  /** Which events reach the callback; 0 stops the poll → 0 | -errno. */
+  setNotify(mask: number): number;
+  /** Whether a started poll keeps the event loop alive (default: yes). */
+  ref(): void;
+  unref(): void;
+  /** Blocking poll() → readiness mask | 0 on time-out | -errno; -1 waits forever. */
+  poll(events: number, timeoutMs: number): number;
+}
+
+export interface Constants {
+  readonly [name: string]: number;
+  readonly AF_INET: number;
+  readonly AF_INET6: number;
+  readonly AF_UNIX: number;
+  readonly SOCK_STREAM: number;
+  readonly SOCK_DGRAM: number;
+  readonly SOL_SOCKET: number;
+  readonly IPPROTO_IP: number;
+  readonly IPPROTO_IPV6: number;
+  readonly IPPROTO_TCP: number;
+  readonly SHUT_WR: number;
+  readonly READABLE: number;
+  readonly WRITABLE: number;
+  readonly DISCONNECT: number;
+  readonly ERROR: number;
+  readonly ADDR_SIZE: number;
+}
+
+export interface Binding {
+  Engine: typeof Engine;
+  /** Reads [SO_TYPE, family, SO_PROTOCOL, SO_ACCEPTCONN, connected] without changing `fd` → 0 | -errno. */
+  describe(fd: number, out: Int32Array): number;
+  /** errno values by name (EAGAIN, ECONNREFUSED, ...). */
+  errno: Readonly<Record<string, number>>;
+  constants: Constants;
+  strerror(errno: number): string;
+  /** if_nametoindex: 0 when there is no such interface. */
+  ifNameToIndex(name: string): number;
+  /** if_indextoname: '' when there is no such interface. */
+  ifIndexToName(index: number): string;
+  /** Engines of this environment that still hold a descriptor. */
+  liveEngines(): number;
+}

@@ -1,0 +1,905 @@
+// QAbstractSocket: Qt's state machine, buffers and signals over one native
+// engine. Every rule here is Qt 6's unless a comment says otherwise; the
+// numbered rules of SPEC.md are cited as (Qt rule N).
+import * as dns from 'dns';
+import { binding, C, E } from './binding';
+import {
+  BindFlag,
+  NetworkLayerProtocol,
+  OpenMode,
+  PauseMode,
+  ProxyType,
+  SocketError,
+  SocketOption,
+  SocketState,
+  SocketType,
+} from './enums';
+import { Msg, mapErrno, SocketFailure, SocketOp } from './errors';
+import { QHostAddress } from './host-address';
+import { QIODevice, checkSize } from './io-device';
+import { EngineReceiver, SocketEngine } from './native-engine';
+import { QAuthenticator, QNetworkProxy } from './network-proxy';
+import { RingBuffer } from './ring-buffer';
+import { Signal } from './signal';
+import { optionSlot } from './socket-options';
+
+/** One resolved address, as `dns.lookup(name, { all: true })` gives them. */
+export interface LookupAddress {
+  address: string;
+  family: number;
+}
+
+/**
+ * Resolves a host name; the signature of `dns.lookup` with `{ all: true }`,
+ * so `dns.lookup` itself, or any custom resolver with its shape, can be used.
+ */
+export type LookupFunction = (
+  hostname: string,
+  options: { all: true; family: 0 | 4 | 6 },
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+export interface SocketOptions {
+  /** The resolver for host names (default: `dns.lookup`). */
+  lookup?: LookupFunction;
+}
+
+/** Qt's per-address connect time-out: after it, the next address is tried. */
+const CONNECT_TIMEOUT_MS = 30000;
+/** Bytes pulled from the kernel per recv at most. */
+const READ_CHUNK = 64 * 1024;
+/** recv calls per readiness event at most, so one busy socket cannot starve the loop. */
+const READS_PER_EVENT = 16;
+
+// One scratch buffer per environment for every socket's reads; what a read
+// returns is copied out at once, so no two reads ever share it.
+const readScratch = Buffer.allocUnsafe(READ_CHUNK);
+
+let defaultLookup: LookupFunction = dns.lookup as unknown as LookupFunction;
+
+/** @internal Validates a port argument. */
+export function checkPort(port: unknown): number {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  return port;
+}
+
+/**
+ * The base of QTcpSocket and QUdpSocket, after Qt's QAbstractSocket: the
+ * connection state machine, Qt's signals and errors, a bounded read buffer
+ * and a write buffer flushed when the current JS task ends.
+ */
+export class QAbstractSocket extends QIODevice implements EngineReceiver {
+  static readonly SocketType = SocketType;
+  static readonly SocketState = SocketState;
+  static readonly SocketError = SocketError;
+  static readonly SocketOption = SocketOption;
+  static readonly NetworkLayerProtocol = NetworkLayerProtocol;
+  static readonly BindFlag = BindFlag;
+  static readonly PauseMode = PauseMode;
+
+  /** Emitted once the connection is established. */
+  readonly connected = new Signal<[]>('connected');
+  /** Emitted when a connected socket has disconnected. */
+  readonly disconnected = new Signal<[]>('disconnected');
+  /** Emitted after an error; `error()` and `errorString()` tell which. */
+  readonly errorOccurred = new Signal<[SocketError]>('errorOccurred');
+  /** Emitted when the host name has been resolved (also for an IP literal). */
+  readonly hostFound = new Signal<[]>('hostFound');
+  /** Emitted on every state change, with the new state. */
+  readonly stateChanged = new Signal<[SocketState]>('stateChanged');
+  /** Emitted when a proxy asks for credentials. */
+  readonly proxyAuthenticationRequired = new Signal<[QNetworkProxy, QAuthenticator]>('proxyAuthenticationRequired');
+
+  readonly #type: SocketType;
+  #state = SocketState.UnconnectedState;
+  #error = SocketError.UnknownSocketError;
+  #engine: SocketEngine | null = null;
+  readonly #writeBuffer = new RingBuffer();
+  #readBufferSize = 0;
+  #localAddress = new QHostAddress();
+  #localPort = 0;
+  #peerAddress = new QHostAddress();
+  #peerPort = 0;
+  #peerName = '';
+  #hostName = '';
+  #port = 0;
+  #protocol = NetworkLayerProtocol.AnyIPProtocol;
+  #addresses: QHostAddress[] = [];
+  #lastConnectFailure: SocketFailure | null = null;
+  #lookupId = 0;
+  #connectTimer: NodeJS.Timeout | null = null;
+  #pendingClose = false;
+  #abortCalled = false;
+  #flushQueued = false;
+  #emittingReadyRead = false;
+  #emittingBytesWritten = false;
+  #lookup: LookupFunction | null;
+  #proxy = new QNetworkProxy(ProxyType.DefaultProxy);
+  #pendingOptions = new Map<SocketOption, number>();
+  #unrefed = false;
+
+  constructor(socketType: SocketType, options: SocketOptions = {}) {
+    super();
+    this.#type = socketType;
+    this.#lookup = options.lookup ?? null;
+  }
+
+  /** Sets the resolver that sockets without one of their own use (default `dns.lookup`). */
+  static setDefaultLookup(lookup: LookupFunction): void {
+    if (typeof lookup !== 'function') throw new TypeError('lookup must be a function');
+    defaultLookup = lookup;
+  }
+
+  /** This socket's resolver for host names; `null` restores the default. */
+  setLookup(lookup: LookupFunction | null): void {
+    if (lookup !== null && typeof lookup !== 'function') throw new TypeError('lookup must be a function or null');
+    this.#lookup = lookup;
+  }
+
+  // ---- state and errors ---------------------------------------------------
+
+  state(): SocketState {
+    return this.#state;
+  }
+
+  error(): SocketError {
+    return this.#error;
+  }
+
+  socketType(): SocketType {
+    return this.#type;
+  }
+
+  /** True while the socket has a usable descriptor. */
+  isValid(): boolean {
+    return this.#engine !== null && this.#engine.isOpen();
+  }
+
+  /** The native descriptor, or -1. It stays owned by the socket. */
+  socketDescriptor(): number {
+    return this.#engine?.fd() ?? -1;
+  }
+
+  /** Sets the state without emitting stateChanged (Qt's protected setSocketState). */
+  setSocketState(state: SocketState): void {
+    this.#state = state;
+  }
+
+  /** Sets the error code without emitting (Qt's protected setSocketError). */
+  setSocketError(error: SocketError): void {
+    this.#error = error;
+  }
+
+  localAddress(): QHostAddress {
+    return new QHostAddress(this.#localAddress);
+  }
+
+  localPort(): number {
+    return this.#localPort;
+  }
+
+  peerAddress(): QHostAddress {
+    return new QHostAddress(this.#peerAddress);
+  }
+
+  peerPort(): number {
+    return this.#peerPort;
+  }
+
+  /** The name given to connectToHost, or '' when none was. */
+  peerName(): string {
+    return this.#peerName !== '' ? this.#peerName : this.#hostName;
+  }
+
+  setLocalAddress(address: QHostAddress): void {
+    this.#localAddress = new QHostAddress(address);
+  }
+
+  setLocalPort(port: number): void {
+    this.#localPort = checkPort(port);
+  }
+
+  setPeerAddress(address: QHostAddress): void {
+    this.#peerAddress = new QHostAddress(address);
+  }
+
+  setPeerPort(port: number): void {
+    this.#peerPort = checkPort(port);
+  }
+
+  setPeerName(name: string): void {
+    this.#peerName = String(name);
+  }
+
+  proxy(): QNetworkProxy {
+    return this.#proxy;
+  }
+
+  setProxy(proxy: QNetworkProxy): void {
+    if (!(proxy instanceof QNetworkProxy)) throw new TypeError('proxy must be a QNetworkProxy');
+    this.#proxy = proxy;
+  }
+
+  /** Whether this socket keeps the Node.js process alive while it is active (default: yes). */
+  ref(): this {
+    this.#unrefed = false;
+    this.#engine?.ref();
+    return this;
+  }
+
+  /** Lets the process exit even while this socket is connected, like node:net's unref(). */
+  unref(): this {
+    this.#unrefed = true;
+    this.#engine?.unref();
+    return this;
+  }
+
+  // ---- buffers ------------------------------------------------------------
+
+  /** The read buffer's limit in bytes; 0 means unlimited. */
+  readBufferSize(): number {
+    return this.#readBufferSize;
+  }
+
+  /**
+   * Caps the read buffer at `size` bytes (0: no cap). When it is full the
+   * socket stops reading from the kernel, so the peer's sends back up.
+   */
+  setReadBufferSize(size: number): void {
+    this.#readBufferSize = checkSize('size', size);
+    this.#syncNotifications();
+  }
+
+  override bytesToWrite(): number {
+    return this.#writeBuffer.size();
+  }
+
+  override atEnd(): boolean {
+    return super.atEnd();
+  }
+
+  /**
+   * Writes as much of the write buffer as the kernel takes now, without
+   * blocking. Returns true if any byte was written.
+   */
+  flush(): boolean {
+    return this.#flushWriteBuffer();
+  }
+
+  // ---- options ------------------------------------------------------------
+
+  /**
+   * Sets a socket option. Before a descriptor exists (during the host
+   * lookup, say) the value is kept and applied as soon as one does.
+   * Differs from Qt: returns whether the option was applied or kept.
+   */
+  setSocketOption(option: SocketOption, value: number | boolean): boolean {
+    const v = typeof value === 'boolean' ? Number(value) : value;
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError('option value must be an integer or a boolean');
+    if (SocketOption[option] === undefined) throw new RangeError(`unknown socket option ${String(option)}`);
+    if (this.#engine === null) {
+      this.#pendingOptions.set(option, v);
+      return true;
+    }
+    return this.#applyOption(this.#engine, option, v);
+  }
+
+  /** The option's current value from the kernel, or -1 when it cannot be read. */
+  socketOption(option: SocketOption): number {
+    if (SocketOption[option] === undefined) throw new RangeError(`unknown socket option ${String(option)}`);
+    if (this.#engine === null) return this.#pendingOptions.get(option) ?? -1;
+    const slot = optionSlot(option, this.#engine.family());
+    if (slot === null) return -1;
+    return this.#engine.getOption(slot.level, slot.name).value;
+  }
+
+  #applyOption(engine: SocketEngine, option: SocketOption, value: number): boolean {
+    const slot = optionSlot(option, engine.family());
+    if (slot === null || slot.readOnly) return false;
+    return engine.setOption(slot.level, slot.name, value) === 0;
+  }
+
+  // ---- connecting ---------------------------------------------------------
+
+  /**
+   * Starts connecting to `host` (a name, an IP literal or a QHostAddress) on
+   * `port`. Emits stateChanged(HostLookupState) before it returns; the rest
+   * (hostFound, Connecting, Connected, connected, or errorOccurred) follows.
+   * Every resolved address is tried in turn.
+   */
+  connectToHost(
+    host: string | QHostAddress,
+    port: number,
+    mode: OpenMode = OpenMode.ReadWrite,
+    protocol: NetworkLayerProtocol = NetworkLayerProtocol.AnyIPProtocol,
+  ): void {
+    if (typeof host !== 'string' && !(host instanceof QHostAddress)) {
+      throw new TypeError('host must be a string or a QHostAddress');
+    }
+    checkPort(port);
+    if (
+      this.#state === SocketState.ConnectedState ||
+      this.#state === SocketState.ConnectingState ||
+      this.#state === SocketState.ClosingState ||
+      this.#state === SocketState.HostLookupState
+    ) {
+      this.#setErrorAndEmit(SocketError.OperationError, Msg.inProgress);
+      return;
+    }
+    const literal = host instanceof QHostAddress ? new QHostAddress(host) : new QHostAddress(host);
+    const hostName = host instanceof QHostAddress ? host.toString() : host;
+
+    this.#error = SocketError.UnknownSocketError;
+    this.setErrorString(Msg.unknown);
+    this.#hostName = hostName;
+    this.#peerName = hostName;
+    this.#port = port;
+    this.#protocol = protocol;
+    this.#abortCalled = false;
+    this.#pendingClose = false;
+    this.#lastConnectFailure = null;
+    this._buffer.clear();
+    this.#writeBuffer.clear();
+    this.open(mode);
+
+    this.#setState(SocketState.HostLookupState);
+    if (this.state() !== SocketState.HostLookupState) return;
+
+    const proxy = this.#effectiveProxy();
+    if (proxy.type() !== ProxyType.NoProxy) {
+      // Proxy engines arrive with the proxy issue; until then say so plainly
+      // instead of connecting directly behind the user's back.
+      this.#failConnect({
+        error: SocketError.UnsupportedSocketOperationError,
+        message: 'qsocket does not support proxies yet: use QNetworkProxy.NoProxy',
+      }, true);
+      return;
+    }
+
+    if (!literal.isNull()) {
+      this.#startConnecting([literal], true);
+      return;
+    }
+    const id = ++this.#lookupId;
+    const family = protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
+    const lookup = this.#lookup ?? defaultLookup;
+    const done = (err: NodeJS.ErrnoException | null, list: LookupAddress[] | undefined) => {
+      if (id !== this.#lookupId || this.#state !== SocketState.HostLookupState) return;
+      const addresses = err || !Array.isArray(list) ? [] : list.map((a) => new QHostAddress(a.address)).filter((a) => !a.isNull());
+      this.#startConnecting(addresses, false);
+    };
+    try {
+      lookup(hostName, { all: true, family }, done);
+    } catch (err) {
+      // A resolver that throws (node's own does for some malformed names)
+      // is a failed lookup, reported from the loop like any other.
+      process.nextTick(() => done(err as NodeJS.ErrnoException, []));
+    }
+  }
+
+  #effectiveProxy(): QNetworkProxy {
+    return this.#proxy.type() === ProxyType.DefaultProxy ? QNetworkProxy.applicationProxy() : this.#proxy;
+  }
+
+  #startConnecting(addresses: QHostAddress[], synchronous: boolean): void {
+    if (this.state() !== SocketState.HostLookupState) return;
+    const wanted = addresses.filter(
+      (a) =>
+        this.#protocol === NetworkLayerProtocol.AnyIPProtocol ||
+        this.#protocol === NetworkLayerProtocol.UnknownNetworkLayerProtocol ||
+        a.protocol() === this.#protocol,
+    );
+    if (wanted.length === 0) {
+      this.#failConnect({ error: SocketError.HostNotFoundError, message: Msg.hostNotFound }, synchronous);
+      return;
+    }
+    this.#setState(SocketState.ConnectingState);
+    if (this.state() !== SocketState.ConnectingState) return;
+    this.hostFound.emit();
+    if (this.state() !== SocketState.ConnectingState) return;
+    this.#addresses = wanted;
+    this.#connectToNextAddress(synchronous);
+  }
+
+  #connectToNextAddress(synchronous = false): void {
+    while (this.#addresses.length > 0) {
+      const address = this.#addresses.shift()!;
+      this.#closeEngine();
+      const engine = new SocketEngine(this);
+      let r = engine.open(address.protocol(), C.SOCK_STREAM);
+      if (r === 0) {
+        this.#engine = engine;
+        this.#applyPendingOptions(engine);
+        r = engine.connect(address, this.#port);
+      }
+      if (r === 0 || r === -E.EINPROGRESS) {
+        // Even an immediate success is reported from the loop, so that
+        // connected never fires inside connectToHost.
+        this.#peerAddress = address;
+        this.#peerPort = this.#port;
+        this.#syncNotifications();
+        this.#startConnectTimer();
+        return;
+      }
+      this.#lastConnectFailure = mapErrno(engine.isOpen() ? 'connect' : 'create', -r);
+      engine.close();
+      this.#engine = null;
+    }
+    this.#failConnect(this.#lastConnectFailure ?? { error: SocketError.ConnectionRefusedError, message: Msg.refused }, synchronous);
+  }
+
+  /**
+   * Ends a connect attempt: Unconnected first, then errorOccurred (Qt rule
+   * 2). A failure found inside connectToHost is reported on the next tick,
+   * so no signal but stateChanged(HostLookupState) fires inside the call.
+   */
+  #failConnect(failure: SocketFailure, deferred: boolean): void {
+    if (deferred) {
+      const id = ++this.#lookupId;
+      process.nextTick(() => {
+        if (id === this.#lookupId) this.#failConnect(failure, false);
+      });
+      return;
+    }
+    this.#stopConnectTimer();
+    this.#closeEngine();
+    this.#addresses = [];
+    this.#peerAddress = new QHostAddress();
+    this.#peerPort = 0;
+    this.#setState(SocketState.UnconnectedState);
+    this.#setErrorAndEmit(failure.error, failure.message);
+  }
+
+  #startConnectTimer(): void {
+    this.#stopConnectTimer();
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = null;
+      if (this.state() !== SocketState.ConnectingState) return;
+      this.#lastConnectFailure = { error: SocketError.SocketTimeoutError, message: Msg.connectTimeout };
+      this.#connectToNextAddress();
+    }, CONNECT_TIMEOUT_MS);
+    if (this.#unrefed) this.#connectTimer.unref();
+  }
+
+  #stopConnectTimer(): void {
+    if (this.#connectTimer !== null) {
+      clearTimeout(this.#connectTimer);
+      this.#connectTimer = null;
+    }
+  }
+
+  #applyPendingOptions(engine: SocketEngine): void {
+    for (const [option, value] of this.#pendingOptions) this.#applyOption(engine, option, value);
+    this.#pendingOptions.clear();
+    if (this.#unrefed) engine.unref();
+  }
+
+  /** A pending connect finished: Connected, or on to the next address. */
+  #testConnection(): void {
+    const engine = this.#engine!;
+    const err = engine.socketError();
+    if (err !== 0) {
+      this.#lastConnectFailure = mapErrno('connect', Math.abs(err));
+      this.#stopConnectTimer();
+      this.#connectToNextAddress();
+      return;
+    }
+    this.#stopConnectTimer();
+    this.#addresses = [];
+    this.#fetchEndpoints();
+    this.#setState(SocketState.ConnectedState);
+    if (this.state() !== SocketState.ConnectedState) return;
+    this.connected.emit();
+    if (this.state() !== SocketState.ConnectedState) return;
+    if (this.#pendingClose) {
+      this.disconnectFromHost();
+      return;
+    }
+    if (!this.#writeBuffer.isEmpty()) this.#flushWriteBuffer();
+  }
+
+  #fetchEndpoints(): void {
+    const engine = this.#engine;
+    if (engine === null) return;
+    const local = engine.localEndpoint();
+    if (local) {
+      this.#localAddress = local.address;
+      this.#localPort = local.port;
+    }
+    const peer = engine.peerEndpoint();
+    if (peer) {
+      this.#peerAddress = peer.address;
+      this.#peerPort = peer.port;
+    }
+  }
+
+  // ---- disconnecting ------------------------------------------------------
+
+  /**
+   * Closes the connection once the write buffer has drained (ClosingState
+   * meanwhile); while still connecting, waits for the connection first.
+   * Emits disconnected if the socket was connected.
+   */
+  disconnectFromHost(): void {
+    if (this.#state === SocketState.UnconnectedState) return;
+    if (
+      !this.#abortCalled &&
+      (this.#state === SocketState.ConnectingState || this.#state === SocketState.HostLookupState)
+    ) {
+      this.#pendingClose = true;
+      return;
+    }
+    if (this.#abortCalled) {
+      this.#lookupId++; // a lookup still running is forgotten
+    } else {
+      if (this.#state !== SocketState.ClosingState) {
+        this.#setState(SocketState.ClosingState);
+        if (this.state() !== SocketState.ClosingState) return;
+      }
+      if (this.#engine !== null && this.#engine.isOpen() && !this.#writeBuffer.isEmpty()) {
+        this.#syncNotifications();
+        this.#queueFlush();
+        return;
+      }
+    }
+    this.#finishDisconnect();
+  }
+
+  #finishDisconnect(): void {
+    const previous = this.#state;
+    this.#stopConnectTimer();
+    this.#closeEngine();
+    this.#addresses = [];
+    this.#writeBuffer.clear();
+    this.#setState(SocketState.UnconnectedState);
+    this.readChannelFinished.emit();
+    if (previous === SocketState.ConnectedState || previous === SocketState.ClosingState) this.disconnected.emit();
+    // A slot may have started a new connection; its endpoints must survive.
+    if (this.#state === SocketState.UnconnectedState && this.#engine === null) {
+      this.#localAddress = new QHostAddress();
+      this.#localPort = 0;
+      this.#peerAddress = new QHostAddress();
+      this.#peerPort = 0;
+      this.#peerName = '';
+    }
+  }
+
+  /**
+   * Drops both buffers and closes at once: Unconnected before it returns;
+   * disconnected fires only if the socket was connected.
+   */
+  abort(): void {
+    this.#writeBuffer.clear();
+    this.#abortCalled = true;
+    this.close();
+  }
+
+  /**
+   * Emits aboutToClose, drops the read buffer and disconnects; bytes still
+   * in the write buffer go out first.
+   */
+  override close(): void {
+    super.close();
+    if (this.#state !== SocketState.UnconnectedState) this.disconnectFromHost();
+    if (this.#state === SocketState.UnconnectedState && this.#engine === null) {
+      this.#localAddress = new QHostAddress();
+      this.#localPort = 0;
+      this.#peerAddress = new QHostAddress();
+      this.#peerPort = 0;
+      this.#peerName = '';
+    }
+  }
+
+  #closeEngine(): void {
+    if (this.#engine !== null) {
+      this.#engine.close();
+      this.#engine = null;
+    }
+  }
+
+  // ---- adopting a descriptor ----------------------------------------------
+
+  /**
+   * Adopts a socket descriptor made elsewhere: resets this socket, opens it
+   * in `mode`, reads both endpoints from the kernel and emits
+   * stateChanged(state) once (never connected). On failure returns false
+   * with error() set and leaves both this socket and the descriptor as they were.
+   */
+  setSocketDescriptor(fd: number, state: SocketState = SocketState.ConnectedState, mode: OpenMode = OpenMode.ReadWrite): boolean {
+    if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`descriptor must be an integer, got ${String(fd)}`);
+    if (SocketState[state] === undefined) throw new RangeError(`unknown socket state ${String(state)}`);
+    const refuse = (failure: SocketFailure): false => {
+      this.#error = failure.error;
+      this.setErrorString(failure.message);
+      return false;
+    };
+    const info = new Int32Array(5);
+    const r = fd < 0 ? -E.EBADF : binding.describe(fd, info);
+    if (r < 0) return refuse(mapErrno('adopt', -r));
+    const [type, domain, , listening, connectedNow] = info;
+    const problem = this._checkDescriptor({ type, domain, listening: listening !== 0, connected: connectedNow !== 0 }, state);
+    if (problem !== null) return refuse({ error: SocketError.UnsupportedSocketOperationError, message: problem });
+
+    const engine = new SocketEngine(this);
+    const a = engine.adopt(fd, domain);
+    if (a < 0) return refuse(mapErrno('adopt', -a));
+
+    this.#resetSilently();
+    this.#engine = engine;
+    this.#applyPendingOptions(engine);
+    this.#error = SocketError.UnknownSocketError;
+    this.setErrorString(Msg.unknown);
+    this.open(mode);
+    this.#fetchEndpoints();
+    if (state !== this.#state) {
+      this.#state = state;
+      this.#syncNotifications();
+      this.stateChanged.emit(state);
+    } else {
+      this.#syncNotifications();
+    }
+    return true;
+  }
+
+  /**
+   * @internal Whether a descriptor of this kind fits this class; returns a
+   * reason to refuse it, or null. Subclasses narrow it.
+   */
+  protected _checkDescriptor(
+    d: { type: number; domain: number; listening: boolean; connected: boolean },
+    state: SocketState,
+  ): string | null {
+    if (d.domain !== C.AF_INET && d.domain !== C.AF_INET6) return Msg.unsupported;
+    if (d.listening) return `${Msg.unsupported}: the descriptor is a listening socket`;
+    if (state === SocketState.ConnectedState && !d.connected) return `${Msg.unsupported}: the descriptor is not connected`;
+    return null;
+  }
+
+  /** Qt's resetSocketLayer: drops the old connection without any signal. */
+  #resetSilently(): void {
+    this.#lookupId++;
+    this.#stopConnectTimer();
+    this.#closeEngine();
+    this._buffer.clear();
+    this.#writeBuffer.clear();
+    this.#addresses = [];
+    this.#pendingClose = false;
+    this.#abortCalled = false;
+    this.#localAddress = new QHostAddress();
+    this.#localPort = 0;
+    this.#peerAddress = new QHostAddress();
+    this.#peerPort = 0;
+    this.#peerName = '';
+    this.#hostName = '';
+  }
+
+  // ---- reading ------------------------------------------------------------
+
+  /** @internal EngineReceiver: the descriptor is readable. */
+  _readNotification(): void {
+    if (this.#state !== SocketState.ConnectedState || this.#engine === null) return;
+    let got = 0;
+    let eof = false;
+    let failure = 0;
+    for (let i = 0; i < READS_PER_EVENT; i++) {
+      let want = READ_CHUNK;
+      if (this.#readBufferSize > 0) want = Math.min(want, this.#readBufferSize - this._buffer.size());
+      if (want <= 0) break;
+      const n = this.#engine.read(readScratch, 0, want);
+      if (n > 0) {
+        this._buffer.append(Buffer.from(readScratch.subarray(0, n)));
+        got += n;
+        if (n < want) break; // the kernel had no more: skip the recv that would say EAGAIN
+        continue;
+      }
+      if (n === 0) eof = true;
+      else if (n !== -E.EAGAIN && n !== -E.EWOULDBLOCK) failure = -n;
+      break;
+    }
+    this.#syncNotifications();
+    if (got > 0) {
+      this.#emitReadyRead();
+      if (this.state() !== SocketState.ConnectedState) return;
+    }
+    if (eof) this.#remoteClosed(false);
+    else if (failure !== 0) this.#readFailed(failure);
+  }
+
+  #emitReadyRead(): void {
+    // Qt does not re-emit readyRead from inside a readyRead slot.
+    if (this.#emittingReadyRead) return;
+    this.#emittingReadyRead = true;
+    try {
+      this.readyRead.emit();
+    } finally {
+      this.#emittingReadyRead = false;
+    }
+  }
+
+  /** The peer closed (or reset) the connection (Qt rule 3). */
+  #remoteClosed(reset: boolean): void {
+    // A reset peer takes no more bytes; waiting to send them would only
+    // produce a second error.
+    if (reset) this.#writeBuffer.clear();
+    this.#setErrorAndEmit(SocketError.RemoteHostClosedError, Msg.remoteClosed);
+    if (this.#state === SocketState.ConnectedState || this.#state === SocketState.ClosingState) this.disconnectFromHost();
+  }
+
+  #readFailed(errno: number): void {
+    const failure = mapErrno('read', errno);
+    if (failure.error === SocketError.RemoteHostClosedError) {
+      this.#remoteClosed(true);
+      return;
+    }
+    this.#setErrorAndEmit(failure.error, failure.message);
+    if (this.#state === SocketState.ConnectedState) this.#hardClose();
+  }
+
+  /** Closes at once, like abort(), but keeps what is in the read buffer readable. */
+  #hardClose(): void {
+    this.#writeBuffer.clear();
+    this.#abortCalled = true;
+    this.disconnectFromHost();
+  }
+
+  protected override _bufferConsumed(): void {
+    if (this.#readBufferSize > 0) this.#syncNotifications();
+  }
+
+  // ---- writing ------------------------------------------------------------
+
+  /**
+   * Appends to the write buffer and returns the full length, even while
+   * still connecting (Qt rule 5). The bytes leave when the current JS task
+   * ends, on flush(), or in a waitFor* call. -1 when the socket is not connected.
+   */
+  protected writeData(data: Buffer): number {
+    if (
+      this.#state === SocketState.UnconnectedState ||
+      this.#state === SocketState.BoundState ||
+      (this.#engine === null && this.#state !== SocketState.HostLookupState)
+    ) {
+      this.#error = SocketError.OperationError;
+      this.setErrorString(Msg.notConnected);
+      return -1;
+    }
+    this.#writeBuffer.append(data);
+    if (this.#state === SocketState.ConnectedState || this.#state === SocketState.ClosingState) this.#queueFlush();
+    return data.length;
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flushWriteBuffer();
+    });
+  }
+
+  /** @internal EngineReceiver: the descriptor is writable. */
+  _writeNotification(): void {
+    if (this.#state === SocketState.ConnectingState) {
+      this.#testConnection();
+      return;
+    }
+    this.#flushWriteBuffer();
+  }
+
+  /**
+   * @internal EngineReceiver: the descriptor has an error condition. libuv
+   * says EBADF for any POLLERR, so the socket itself is asked what it was:
+   * SO_ERROR while connecting, else the data and error that recv reports.
+   */
+  _exceptionNotification(_status: number): void {
+    const engine = this.#engine;
+    if (engine === null) return;
+    if (this.#state === SocketState.ConnectingState) {
+      this.#testConnection();
+      return;
+    }
+    if (this.#state === SocketState.ConnectedState) this._readNotification();
+    if (this.#engine !== engine || this.state() === SocketState.UnconnectedState) return;
+    const err = engine.socketError();
+    if (err > 0) {
+      this.#readFailed(err);
+      return;
+    }
+    this.#syncNotifications();
+  }
+
+  #flushWriteBuffer(): boolean {
+    const engine = this.#engine;
+    if (
+      engine === null ||
+      this.#writeBuffer.isEmpty() ||
+      (this.#state !== SocketState.ConnectedState && this.#state !== SocketState.ClosingState)
+    ) {
+      return false;
+    }
+    let written = 0;
+    let failure = 0;
+    while (!this.#writeBuffer.isEmpty()) {
+      const chunks = this.#writeBuffer.chunks();
+      const offset = this.#writeBuffer.firstOffset();
+      const want = chunks.length === 1 ? chunks[0].length - offset : -1;
+      const n = chunks.length === 1 ? engine.write(chunks[0], offset, want) : engine.writev(chunks, offset);
+      if (n > 0) {
+        this.#writeBuffer.skip(n);
+        written += n;
+        if (want !== -1 && n < want) break; // the kernel's buffer is full
+        continue;
+      }
+      if (n !== -E.EAGAIN && n !== -E.EWOULDBLOCK && n !== -E.ENOBUFS) failure = -n;
+      break;
+    }
+    if (failure !== 0) {
+      const f = mapErrno('write', failure);
+      if (f.error === SocketError.RemoteHostClosedError) {
+        this.#remoteClosed(true);
+      } else {
+        this.#setErrorAndEmit(f.error, f.message);
+        if (this.state() !== SocketState.UnconnectedState) this.#hardClose();
+      }
+      return written > 0;
+    }
+    this.#syncNotifications();
+    if (written > 0 && !this.#emittingBytesWritten) {
+      this.#emittingBytesWritten = true;
+      try {
+        this.bytesWritten.emit(written);
+      } finally {
+        this.#emittingBytesWritten = false;
+      }
+    }
+    if (this.#writeBuffer.isEmpty() && this.#state === SocketState.ClosingState && this.#engine === engine) {
+      this.disconnectFromHost();
+    }
+    return written > 0;
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  /** Read interest while connected and the buffer has room; write interest while connecting or holding output. */
+  #syncNotifications(): void {
+    const engine = this.#engine;
+    if (engine === null || !engine.isOpen()) return;
+    const connected = this.#state === SocketState.ConnectedState;
+    const room = this.#readBufferSize === 0 || this._buffer.size() < this.#readBufferSize;
+    engine.setReadNotificationEnabled(connected && room);
+    engine.setWriteNotificationEnabled(
+      this.#state === SocketState.ConnectingState ||
+        ((connected || this.#state === SocketState.ClosingState) && !this.#writeBuffer.isEmpty()),
+    );
+  }
+
+  #setState(state: SocketState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#syncNotifications();
+    this.stateChanged.emit(state);
+  }
+
+  #setErrorAndEmit(error: SocketError, message: string): void {
+    this.#error = error;
+    this.setErrorString(message);
+    this.errorOccurred.emit(error);
+  }
+
+  /** @internal For subclasses: record an error and emit errorOccurred. */
+  protected _setErrorAndEmit(error: SocketError, message: string): void {
+    this.#setErrorAndEmit(error, message);
+  }
+
+  /** @internal For subclasses: the engine, or null. */
+  protected _engine(): SocketEngine | null {
+    return this.#engine;
+  }
+
+  /** @internal Used by tests and subclasses: maps an errno for an operation. */
+  static _mapErrno(op: SocketOp, errno: number): SocketFailure {
+    return mapErrno(op, errno);
+  }
+}

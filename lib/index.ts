@@ -1,0 +1,23 @@
+// qsocket's public surface: Qt's socket classes for Node.js.
+export {
+  SocketType,
+  SocketState,
+  SocketError,
+  SocketOption,
+  NetworkLayerProtocol,
+  BindFlag,
+  PauseMode,
+  OpenMode,
+  SpecialAddress,
+  ProxyType,
+  ProxyCapability,
+} from './enums';
+export { Signal, SignalTimeoutError, setSlotErrorHandler } from './signal';
+export type { SlotErrorHandler } from './signal';
+export { QIODevice } from './io-device';
+export type { WritableData } from './io-device';
+export { QAbstractSocket } from './abstract-socket';
+export type { LookupFunction, LookupAddress, SocketOptions } from './abstract-socket';
+export { QTcpSocket } from './tcp-socket';
+export { QHostAddress } from './host-address';
+export { QNetworkProxy, QAuthenticator } from './network-proxy';

@@ -1,0 +1,186 @@
+// A thin TypeScript face on the native Engine: addresses as QHostAddress,
+// the notification mask kept here so unchanged masks never cross into C++,
+// and readiness routed to a receiver (Qt's QAbstractSocketEngineReceiver).
+import type { Engine } from '../binding';
+import { binding, C } from './binding';
+import { NetworkLayerProtocol } from './enums';
+import { QHostAddress } from './host-address';
+import { ADDR_SIZE, decodeAddress, encodeAddress, Endpoint } from './sockaddr';
+
+export interface EngineReceiver {
+  /** The descriptor is readable (data, end of stream, or an error to collect). */
+  _readNotification(): void;
+  /** The descriptor is writable (a pending connect finished, or room to send). */
+  _writeNotification(): void;
+  /** libuv reported an error condition (POLLERR) and stopped watching; status is -errno. */
+  _exceptionNotification(status: number): void;
+}
+
+// One scratch area per environment for addresses and option values: every
+// call that uses them is synchronous, so they are never shared across calls.
+const addrScratch = new Uint8Array(ADDR_SIZE);
+const intScratch = new Int32Array(1);
+
+export class SocketEngine {
+  readonly #raw: Engine;
+  #mask = 0;
+  #family = NetworkLayerProtocol.UnknownNetworkLayerProtocol;
+  #open = false;
+
+  constructor(receiver: EngineReceiver) {
+    const { READABLE, WRITABLE, DISCONNECT } = C;
+    this.#raw = new binding.Engine((events, status) => {
+      if (status < 0) {
+        this.#mask = 0; // libuv stopped watching; the receiver re-arms what it needs
+        receiver._exceptionNotification(status);
+        return;
+      }
+      if (events & (READABLE | DISCONNECT) && this.#mask & READABLE) receiver._readNotification();
+      if (events & WRITABLE && this.#mask & WRITABLE && this.#open) receiver._writeNotification();
+    });
+  }
+
+  /** Creates a non-blocking socket → 0 | -errno. */
+  open(family: NetworkLayerProtocol, type: number): number {
+    const domain = family === NetworkLayerProtocol.IPv6Protocol ? C.AF_INET6 : C.AF_INET;
+    const r = this.#raw.open(domain, type);
+    if (r === 0) {
+      this.#open = true;
+      this.#family = family === NetworkLayerProtocol.IPv6Protocol ? family : NetworkLayerProtocol.IPv4Protocol;
+    }
+    return r;
+  }
+
+  /** Takes ownership of `fd`, whose address family is `domain` → 0 | -errno. */
+  adopt(fd: number, domain: number): number {
+    const r = this.#raw.adopt(fd);
+    if (r === 0) {
+      this.#open = true;
+      this.#family =
+        domain === C.AF_INET6
+          ? NetworkLayerProtocol.IPv6Protocol
+          : domain === C.AF_INET
+            ? NetworkLayerProtocol.IPv4Protocol
+            : NetworkLayerProtocol.UnknownNetworkLayerProtocol;
+    }
+    return r;
+  }
+
+  isOpen(): boolean {
+    return this.#open;
+  }
+
+  fd(): number {
+    return this.#raw.fd();
+  }
+
+  family(): NetworkLayerProtocol {
+    return this.#family;
+  }
+
+  /** The native engine, for the classes of this package that need a call the facade lacks. */
+  raw(): Engine {
+    return this.#raw;
+  }
+
+  connect(address: QHostAddress, port: number): number {
+    if (!encodeAddress(addrScratch, address, port)) return -binding.errno.EINVAL;
+    return this.#raw.connect(addrScratch);
+  }
+
+  bind(address: QHostAddress, port: number): number {
+    const dualAsV6 = this.#family === NetworkLayerProtocol.IPv6Protocol;
+    if (!encodeAddress(addrScratch, address, port, dualAsV6)) return -binding.errno.EINVAL;
+    return this.#raw.bind(addrScratch);
+  }
+
+  socketError(): number {
+    return this.#raw.socketError();
+  }
+
+  read(buf: Uint8Array, off: number, len: number): number {
+    return this.#raw.read(buf, off, len);
+  }
+
+  write(buf: Uint8Array, off: number, len: number): number {
+    return this.#raw.write(buf, off, len);
+  }
+
+  writev(chunks: readonly Uint8Array[], firstOffset: number): number {
+    return this.#raw.writev(chunks as Uint8Array[], firstOffset);
+  }
+
+  shutdown(how: number): number {
+    return this.#raw.shutdown(how);
+  }
+
+  localEndpoint(): Endpoint | null {
+    return this.#raw.localAddress(addrScratch) === 0 ? decodeAddress(addrScratch) : null;
+  }
+
+  peerEndpoint(): Endpoint | null {
+    return this.#raw.peerAddress(addrScratch) === 0 ? decodeAddress(addrScratch) : null;
+  }
+
+  /** getsockopt as an int → { value } or { errno }. */
+  getOption(level: number, name: number): { value: number; errno: 0 } | { value: -1; errno: number } {
+    const r = this.#raw.getOption(level, name, intScratch);
+    return r === 0 ? { value: intScratch[0], errno: 0 } : { value: -1, errno: -r };
+  }
+
+  setOption(level: number, name: number, value: number): number {
+    return this.#raw.setOption(level, name, value);
+  }
+
+  setReadNotificationEnabled(on: boolean): void {
+    this.#setMask(on ? this.#mask | C.READABLE : this.#mask & ~C.READABLE);
+  }
+
+  setWriteNotificationEnabled(on: boolean): void {
+    this.#setMask(on ? this.#mask | C.WRITABLE : this.#mask & ~C.WRITABLE);
+  }
+
+  isReadNotificationEnabled(): boolean {
+    return (this.#mask & C.READABLE) !== 0;
+  }
+
+  isWriteNotificationEnabled(): boolean {
+    return (this.#mask & C.WRITABLE) !== 0;
+  }
+
+  ref(): void {
+    this.#raw.ref();
+  }
+
+  unref(): void {
+    this.#raw.unref();
+  }
+
+  /** Blocking wait for `events` → readiness mask | 0 on time-out | -errno. */
+  poll(events: number, timeoutMs: number): number {
+    return this.#raw.poll(events, timeoutMs);
+  }
+
+  /** Stops polling and closes the descriptor (once). */
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#mask = 0;
+    this.#raw.close();
+  }
+
+  /** Stops polling and hands the still-open descriptor back. */
+  detach(): number {
+    this.#open = false;
+    this.#mask = 0;
+    return this.#raw.detach();
+  }
+
+  #setMask(mask: number): void {
+    if (mask === this.#mask || !this.#open) return;
+    const r = this.#raw.setNotify(mask);
+    // setNotify fails only when libuv cannot watch the descriptor at all; the
+    // next read or write then reports the real error.
+    if (r === 0) this.#mask = mask;
+  }
+}

@@ -1,0 +1,606 @@
+#include "engine.h"
+
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <climits>
+#include <string>
+#include <cstring>
+
+#include "addon.h"
+#include "sockaddr.h"
+#include "sys.h"
+
+namespace qs {
+
+namespace {
+
+// Argument checks are a backstop: lib/ validates first, so a failure here is
+// a bug in lib/ and is reported as a TypeError, never as an errno.
+bool ArgInt(const Napi::CallbackInfo& info, size_t i, int* out) {
+  if (!info[i].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "qsocket engine: argument " + std::to_string(i) +
+                                         " must be a number")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = info[i].As<Napi::Number>().Int32Value();
+  return true;
+}
+
+// A byte range [off, off+len) of a Uint8Array argument.
+bool ArgBytes(const Napi::CallbackInfo& info, size_t i, uint8_t** data, size_t* len,
+              bool ranged) {
+  if (!info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    Napi::TypeError::New(info.Env(), "qsocket engine: argument " + std::to_string(i) +
+                                         " must be a Uint8Array")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  auto arr = info[i].As<Napi::Uint8Array>();
+  uint8_t* base = arr.Data();
+  size_t size = arr.ByteLength();
+  if (!ranged) {
+    *data = base;
+    *len = size;
+    return true;
+  }
+  int off, n;
+  if (!ArgInt(info, i + 1, &off) || !ArgInt(info, i + 2, &n)) return false;
+  if (off < 0 || n < 0 || (size_t)off + (size_t)n > size) {
+    Napi::RangeError::New(info.Env(), "qsocket engine: byte range out of bounds")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  *data = base + off;
+  *len = (size_t)n;
+  return true;
+}
+
+bool ArgAddr(const Napi::CallbackInfo& info, size_t i, uint8_t** addr) {
+  size_t len;
+  if (!ArgBytes(info, i, addr, &len, false)) return false;
+  if (len < (size_t)kAddrSize) {
+    Napi::RangeError::New(info.Env(), "qsocket engine: address buffer too small")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+Napi::Value Num(Napi::Env env, double v) { return Napi::Number::New(env, v); }
+
+int64_t NowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void OnPollClosed(uv_handle_t* h) {
+  auto* addon = static_cast<Addon*>(h->data);
+  delete reinterpret_cast<uv_poll_t*>(h);
+  if (addon != nullptr) addon->PollClosed();
+}
+
+}  // namespace
+
+Napi::Function Engine::Define(Napi::Env env) {
+  return DefineClass(env, "Engine", {
+      InstanceMethod("open", &Engine::Open),
+      InstanceMethod("adopt", &Engine::Adopt),
+      InstanceMethod("fd", &Engine::Fd),
+      InstanceMethod("bind", &Engine::Bind),
+      InstanceMethod("connect", &Engine::Connect),
+      InstanceMethod("listen", &Engine::Listen),
+      InstanceMethod("accept", &Engine::Accept),
+      InstanceMethod("socketError", &Engine::SocketError),
+      InstanceMethod("read", &Engine::Read),
+      InstanceMethod("write", &Engine::Write),
+      InstanceMethod("writev", &Engine::Writev),
+      InstanceMethod("recvFrom", &Engine::RecvFrom),
+      InstanceMethod("sendTo", &Engine::SendTo),
+      InstanceMethod("shutdown", &Engine::Shutdown),
+      InstanceMethod("close", &Engine::Close),
+      InstanceMethod("detach", &Engine::Detach),
+      InstanceMethod("getOption", &Engine::GetOption),
+      InstanceMethod("setOption", &Engine::SetOption),
+      InstanceMethod("getOptionBytes", &Engine::GetOptionBytes),
+      InstanceMethod("setOptionBytes", &Engine::SetOptionBytes),
+      InstanceMethod("localAddress", &Engine::LocalAddress),
+      InstanceMethod("peerAddress", &Engine::PeerAddress),
+      InstanceMethod("setNotify", &Engine::SetNotify),
+      InstanceMethod("ref", &Engine::LoopRef),
+      InstanceMethod("unref", &Engine::LoopUnref),
+      InstanceMethod("poll", &Engine::Poll),
+  });
+}
+
+Engine::Engine(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Engine>(info),
+      addon_(Addon::From(info.Env())),
+      async_(info.Env(), "qsocket:Engine", info.This().As<Napi::Object>()) {
+  if (!info[0].IsFunction()) {
+    Napi::TypeError::New(info.Env(), "qsocket engine: onNotify must be a function")
+        .ThrowAsJavaScriptException();
+    return;
+  }
+  on_notify_ = Napi::Persistent(info[0].As<Napi::Function>());
+  if (addon_ != nullptr) addon_->engines.insert(this);
+}
+
+// The finalizer is only a leak net for an engine dropped while open: it
+// closes the descriptor and never calls into JS.
+Engine::~Engine() {
+  CloseFd();
+  if (addon_ != nullptr) addon_->engines.erase(this);
+}
+
+bool Engine::CheckOpen(Napi::Env env) {
+  if (fd_ >= 0) return true;
+  Napi::Error::New(env, "qsocket engine: no descriptor").ThrowAsJavaScriptException();
+  return false;
+}
+
+void Engine::StopPoll() {
+  if (poll_ == nullptr) return;
+  uv_poll_stop(poll_);
+  // uv_close finishes on a later loop turn, when this Engine may be gone:
+  // the handle carries only what its close callback needs.
+  Addon* waiting = (addon_ != nullptr && addon_->tearing_down) ? addon_ : nullptr;
+  if (waiting != nullptr) waiting->closes_pending++;
+  poll_->data = waiting;
+  uv_close(reinterpret_cast<uv_handle_t*>(poll_), OnPollClosed);
+  poll_ = nullptr;
+  mask_ = 0;
+  Pin(false);
+}
+
+// While notifications are wanted, the JS object stays alive even when the
+// user drops every reference to it, as a node:net socket does.
+void Engine::Pin(bool on) {
+  if (on == pinned_) return;
+  // The finalizer may run when the JS object is already gone; the reference
+  // is then only released, never used.
+  if (on) Ref(); else Unref();
+  pinned_ = on;
+}
+
+int Engine::CloseFd() {
+  if (fd_ < 0) return 0;
+  StopPoll();  // the poll must stop before its descriptor closes (uv poll.rst)
+  int fd = fd_;
+  fd_ = -1;
+  return qs_close(fd);
+}
+
+Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
+  int domain, type;
+  if (!ArgInt(info, 0, &domain) || !ArgInt(info, 1, &type)) return {};
+  if (fd_ >= 0) {
+    Napi::Error::New(info.Env(), "qsocket engine: already has a descriptor")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  int fd = qs_socket(domain, type, 0);
+  if (fd < 0) return Num(info.Env(), fd);
+  fd_ = fd;
+  return Num(info.Env(), 0);
+}
+
+// describe(fd, out: Int32Array(5)) -> 0 | -errno, without changing the fd:
+// out = [SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, connected].
+Napi::Value Engine::Describe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd;
+  if (!ArgInt(info, 0, &fd)) return {};
+  if (!info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[1].As<Napi::Int32Array>().ElementLength() < 5) {
+    Napi::TypeError::New(env, "qsocket engine: describe needs an Int32Array(5)")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  int32_t* out = info[1].As<Napi::Int32Array>().Data();
+  if (fd < 0) return Num(env, -EBADF);
+  struct stat st;
+  if (fstat(fd, &st) == -1) return Num(env, -errno);
+  if (!S_ISSOCK(st.st_mode)) return Num(env, -ENOTSOCK);
+  int v;
+  socklen_t len = sizeof v;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == -1) return Num(env, -errno);
+  out[0] = v;
+  sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl) == -1) return Num(env, -errno);
+  out[1] = ss.ss_family;
+#ifdef SO_PROTOCOL
+  len = sizeof v;
+  out[2] = getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) == 0 ? v : 0;
+#else
+  out[2] = 0;
+#endif
+  len = sizeof v;
+  out[3] = getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 ? v : 0;
+  sl = sizeof ss;
+  out[4] = getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &sl) == 0 ? 1 : 0;
+  return Num(env, 0);
+}
+
+// Takes ownership of a descriptor made elsewhere. Only O_NONBLOCK changes (as
+// in Qt's initialize(fd)); FD_CLOEXEC is left as its owner chose.
+Napi::Value Engine::Adopt(const Napi::CallbackInfo& info) {
+  int fd;
+  if (!ArgInt(info, 0, &fd)) return {};
+  if (fd_ >= 0) {
+    Napi::Error::New(info.Env(), "qsocket engine: already has a descriptor")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  if (fd < 0) return Num(info.Env(), -EBADF);
+  int fl = fcntl(fd, F_GETFL);
+  if (fl == -1) return Num(info.Env(), -errno);
+  if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+    return Num(info.Env(), -errno);
+  int e = set_common_flags(fd);
+  if (e < 0) return Num(info.Env(), e);
+  fd_ = fd;
+  return Num(info.Env(), 0);
+}
+
+Napi::Value Engine::Fd(const Napi::CallbackInfo& info) { return Num(info.Env(), fd_); }
+
+Napi::Value Engine::Bind(const Napi::CallbackInfo& info) {
+  uint8_t* a;
+  if (!ArgAddr(info, 0, &a) || !CheckOpen(info.Env())) return {};
+  sockaddr_storage ss;
+  socklen_t len;
+  int e = addr_decode(a, &ss, &len);
+  if (e < 0) return Num(info.Env(), e);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) == -1) return Num(info.Env(), -errno);
+  return Num(info.Env(), 0);
+}
+
+Napi::Value Engine::Connect(const Napi::CallbackInfo& info) {
+  uint8_t* a;
+  if (!ArgAddr(info, 0, &a) || !CheckOpen(info.Env())) return {};
+  sockaddr_storage ss;
+  socklen_t len;
+  int e = addr_decode(a, &ss, &len);
+  if (e < 0) return Num(info.Env(), e);
+  return Num(info.Env(), qs_connect(fd_, reinterpret_cast<sockaddr*>(&ss), len));
+}
+
+Napi::Value Engine::Listen(const Napi::CallbackInfo& info) {
+  int backlog;
+  if (!ArgInt(info, 0, &backlog) || !CheckOpen(info.Env())) return {};
+  if (listen(fd_, backlog) == -1) return Num(info.Env(), -errno);
+  return Num(info.Env(), 0);
+}
+
+// accept(peerOut?) -> new fd | -errno; the new fd is non-blocking and
+// close-on-exec, and belongs to the caller until an Engine adopts it.
+Napi::Value Engine::Accept(const Napi::CallbackInfo& info) {
+  if (!CheckOpen(info.Env())) return {};
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  int fd = qs_accept(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+  if (fd >= 0 && info.Length() > 0 && !info[0].IsUndefined()) {
+    uint8_t* a;
+    if (!ArgAddr(info, 0, &a)) {
+      qs_close(fd);
+      return {};
+    }
+    addr_encode(reinterpret_cast<sockaddr*>(&ss), len, a);
+  }
+  return Num(info.Env(), fd);
+}
+
+// The outcome of a non-blocking connect: 0, or the positive errno SO_ERROR
+// holds; -errno if getsockopt itself failed.
+Napi::Value Engine::SocketError(const Napi::CallbackInfo& info) {
+  if (!CheckOpen(info.Env())) return {};
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &v, &len) == -1) return Num(info.Env(), -errno);
+  return Num(info.Env(), v);
+}
+
+// read(buf, off, len) -> n | 0 at end of stream | -errno
+Napi::Value Engine::Read(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  if (!ArgBytes(info, 0, &p, &n, true) || !CheckOpen(info.Env())) return {};
+  return Num(info.Env(), (double)qs_recv(fd_, p, n, 0));
+}
+
+// write(buf, off, len) -> bytes accepted (maybe fewer) | -errno
+Napi::Value Engine::Write(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  if (!ArgBytes(info, 0, &p, &n, true) || !CheckOpen(info.Env())) return {};
+  return Num(info.Env(), (double)qs_send(fd_, p, n));
+}
+
+// writev(chunks: Uint8Array[], firstOffset) -> bytes accepted | -errno. One
+// sendmsg for up to kMaxIov chunks; the caller loops for the rest.
+Napi::Value Engine::Writev(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr uint32_t kMaxIov = 64;  // well under IOV_MAX (1024 on Linux)
+  if (!info[0].IsArray()) {
+    Napi::TypeError::New(env, "qsocket engine: writev needs an array").ThrowAsJavaScriptException();
+    return {};
+  }
+  int first;
+  if (!ArgInt(info, 1, &first) || !CheckOpen(env)) return {};
+  auto arr = info[0].As<Napi::Array>();
+  uint32_t count = arr.Length() < kMaxIov ? arr.Length() : kMaxIov;
+  iovec iov[kMaxIov];
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      Napi::TypeError::New(env, "qsocket engine: writev chunks must be Uint8Arrays")
+          .ThrowAsJavaScriptException();
+      return {};
+    }
+    auto u8 = v.As<Napi::Uint8Array>();
+    size_t skip = i == 0 ? (size_t)first : 0;
+    if (skip > u8.ByteLength()) skip = u8.ByteLength();
+    iov[i].iov_base = u8.Data() + skip;
+    iov[i].iov_len = u8.ByteLength() - skip;
+    // Keep the sum within SSIZE_MAX (socket2's MAX_BUF_LEN, libuv's cap).
+    if (iov[i].iov_len > (size_t)INT_MAX - total) {
+      iov[i].iov_len = (size_t)INT_MAX - total;
+      count = i + 1;
+    }
+    total += iov[i].iov_len;
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  return Num(env, (double)qs_sendmsg(fd_, &msg));
+}
+
+// recvFrom(buf, off, len, addrOut, flags) -> datagram size | -errno. With
+// MSG_TRUNC the full size is returned even when it did not fit.
+Napi::Value Engine::RecvFrom(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  uint8_t* a;
+  int flags;
+  if (!ArgBytes(info, 0, &p, &n, true) || !ArgAddr(info, 3, &a) || !ArgInt(info, 4, &flags) ||
+      !CheckOpen(info.Env()))
+    return {};
+  sockaddr_storage ss;
+  iovec iov{p, n};
+  msghdr msg{};
+  msg.msg_name = &ss;
+  msg.msg_namelen = sizeof ss;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  ssize_t r = qs_recvmsg(fd_, &msg, flags);
+  if (r >= 0) addr_encode(reinterpret_cast<sockaddr*>(&ss), msg.msg_namelen, a);
+  return Num(info.Env(), (double)r);
+}
+
+// sendTo(buf, off, len, addr) -> bytes sent | -errno; addr kind 0 = connected.
+Napi::Value Engine::SendTo(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  uint8_t* a;
+  if (!ArgBytes(info, 0, &p, &n, true) || !ArgAddr(info, 3, &a) || !CheckOpen(info.Env()))
+    return {};
+  sockaddr_storage ss;
+  socklen_t len = 0;
+  iovec iov{p, n};
+  msghdr msg{};
+  if (a[0] != kAddrNone) {
+    int e = addr_decode(a, &ss, &len);
+    if (e < 0) return Num(info.Env(), e);
+    msg.msg_name = &ss;
+    msg.msg_namelen = len;
+  }
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  return Num(info.Env(), (double)qs_sendmsg(fd_, &msg));
+}
+
+Napi::Value Engine::Shutdown(const Napi::CallbackInfo& info) {
+  int how;
+  if (!ArgInt(info, 0, &how) || !CheckOpen(info.Env())) return {};
+  if (shutdown(fd_, how) == -1) return Num(info.Env(), -errno);
+  return Num(info.Env(), 0);
+}
+
+Napi::Value Engine::Close(const Napi::CallbackInfo& info) {
+  return Num(info.Env(), CloseFd());
+}
+
+// Gives the descriptor back open: polling stops, and this engine forgets it.
+Napi::Value Engine::Detach(const Napi::CallbackInfo& info) {
+  int fd = fd_;
+  if (fd >= 0) {
+    StopPoll();
+    fd_ = -1;
+  }
+  return Num(info.Env(), fd);
+}
+
+// getOption(level, name, out: Int32Array) -> 0 | -errno
+Napi::Value Engine::GetOption(const Napi::CallbackInfo& info) {
+  int level, name;
+  if (!ArgInt(info, 0, &level) || !ArgInt(info, 1, &name) || !CheckOpen(info.Env())) return {};
+  if (!info[2].IsTypedArray() ||
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    Napi::TypeError::New(info.Env(), "qsocket engine: getOption needs an Int32Array")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  // Some options (IP_MULTICAST_TTL/LOOP on Linux) may answer with one byte.
+  int v = 0;
+  socklen_t len = sizeof v;
+  if (getsockopt(fd_, level, name, &v, &len) == -1) return Num(info.Env(), -errno);
+  if (len == 1) v = *reinterpret_cast<unsigned char*>(&v);
+  info[2].As<Napi::Int32Array>()[0] = v;
+  return Num(info.Env(), 0);
+}
+
+Napi::Value Engine::SetOption(const Napi::CallbackInfo& info) {
+  int level, name, value;
+  if (!ArgInt(info, 0, &level) || !ArgInt(info, 1, &name) || !ArgInt(info, 2, &value) ||
+      !CheckOpen(info.Env()))
+    return {};
+  if (setsockopt(fd_, level, name, &value, sizeof value) == -1) return Num(info.Env(), -errno);
+  return Num(info.Env(), 0);
+}
+
+// getOptionBytes(level, name, buf) -> length written | -errno
+Napi::Value Engine::GetOptionBytes(const Napi::CallbackInfo& info) {
+  int level, name;
+  uint8_t* p;
+  size_t n;
+  if (!ArgInt(info, 0, &level) || !ArgInt(info, 1, &name) || !ArgBytes(info, 2, &p, &n, false) ||
+      !CheckOpen(info.Env()))
+    return {};
+  socklen_t len = (socklen_t)n;
+  if (getsockopt(fd_, level, name, p, &len) == -1) return Num(info.Env(), -errno);
+  return Num(info.Env(), len);
+}
+
+Napi::Value Engine::SetOptionBytes(const Napi::CallbackInfo& info) {
+  int level, name;
+  uint8_t* p;
+  size_t n;
+  if (!ArgInt(info, 0, &level) || !ArgInt(info, 1, &name) || !ArgBytes(info, 2, &p, &n, false) ||
+      !CheckOpen(info.Env()))
+    return {};
+  if (setsockopt(fd_, level, name, p, (socklen_t)n) == -1) return Num(info.Env(), -errno);
+  return Num(info.Env(), 0);
+}
+
+Napi::Value Engine::LocalAddress(const Napi::CallbackInfo& info) {
+  uint8_t* a;
+  if (!ArgAddr(info, 0, &a) || !CheckOpen(info.Env())) return {};
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == -1)
+    return Num(info.Env(), -errno);
+  addr_encode(reinterpret_cast<sockaddr*>(&ss), len, a);
+  return Num(info.Env(), 0);
+}
+
+Napi::Value Engine::PeerAddress(const Napi::CallbackInfo& info) {
+  uint8_t* a;
+  if (!ArgAddr(info, 0, &a) || !CheckOpen(info.Env())) return {};
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == -1)
+    return Num(info.Env(), -errno);
+  addr_encode(reinterpret_cast<sockaddr*>(&ss), len, a);
+  return Num(info.Env(), 0);
+}
+
+// setNotify(mask) -> 0 | -errno: which readiness events reach onNotify; 0
+// stops the poll (and lets the loop exit if nothing else holds it).
+Napi::Value Engine::SetNotify(const Napi::CallbackInfo& info) {
+  int mask;
+  if (!ArgInt(info, 0, &mask) || !CheckOpen(info.Env())) return {};
+  mask &= UV_READABLE | UV_WRITABLE | UV_DISCONNECT;
+  if (mask == mask_) return Num(info.Env(), 0);
+  if (mask == 0) {
+    uv_poll_stop(poll_);
+    mask_ = 0;
+    Pin(false);
+    return Num(info.Env(), 0);
+  }
+  if (poll_ == nullptr) {
+    if (addon_ == nullptr) return Num(info.Env(), -EBADF);
+    poll_ = new uv_poll_t;
+    int e = uv_poll_init_socket(addon_->loop, poll_, fd_);
+    if (e < 0) {
+      delete poll_;
+      poll_ = nullptr;
+      return Num(info.Env(), e);
+    }
+    poll_->data = this;
+    if (unrefed_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  }
+  int e = uv_poll_start(poll_, mask, OnPoll);
+  if (e < 0) return Num(info.Env(), e);
+  mask_ = mask;
+  Pin(true);
+  return Num(info.Env(), 0);
+}
+
+Napi::Value Engine::LoopRef(const Napi::CallbackInfo& info) {
+  unrefed_ = false;
+  if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+  return info.Env().Undefined();
+}
+
+Napi::Value Engine::LoopUnref(const Napi::CallbackInfo& info) {
+  unrefed_ = true;
+  if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  return info.Env().Undefined();
+}
+
+// poll(events, timeoutMs) -> readiness bits | 0 on time-out | -errno. Blocks
+// the calling thread; -1 waits forever. EINTR restarts with the time left.
+Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
+  int events, timeout;
+  if (!ArgInt(info, 0, &events) || !ArgInt(info, 1, &timeout) || !CheckOpen(info.Env())) return {};
+  pollfd p{fd_, 0, 0};
+  if (events & UV_READABLE) p.events |= POLLIN;
+  if (events & UV_WRITABLE) p.events |= POLLOUT;
+#ifdef POLLRDHUP
+  if (events & UV_DISCONNECT) p.events |= POLLRDHUP;
+#endif
+  int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
+  int r;
+  for (;;) {
+    int wait = deadline < 0 ? -1 : (int)std::max<int64_t>(0, deadline - NowMs());
+    r = poll(&p, 1, wait);
+    if (r >= 0 || errno != EINTR) break;
+  }
+  if (r < 0) return Num(info.Env(), -errno);
+  if (r == 0) return Num(info.Env(), 0);
+  int out = 0;
+  if (p.revents & POLLIN) out |= UV_READABLE;
+  if (p.revents & POLLOUT) out |= UV_WRITABLE;
+  if (p.revents & POLLHUP) out |= UV_DISCONNECT;
+#ifdef POLLRDHUP
+  if (p.revents & POLLRDHUP) out |= UV_DISCONNECT;
+#endif
+  if (p.revents & (POLLERR | POLLNVAL)) out |= 16;
+  return Num(info.Env(), out);
+}
+
+void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* self = static_cast<Engine*>(handle->data);
+  if (self == nullptr || self->addon_ == nullptr || self->addon_->tearing_down) return;
+  if (status < 0) {
+    // libuv reports POLLERR as UV_EBADF and has already stopped the handle;
+    // the socket's own error (SO_ERROR, or the next recv) says what it was.
+    self->mask_ = 0;
+    self->Pin(false);
+  }
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  // MakeCallback, so that the microtasks a slot queues (the write flush) run
+  // before control returns to the loop.
+  self->on_notify_.MakeCallback(self->Value(),
+                                {Napi::Number::New(env, events), Napi::Number::New(env, status)},
+                                self->async_);
+  if (env.IsExceptionPending()) {
+    // lib/ catches slot exceptions itself; this is the backstop, reported as
+    // an uncaughtException with native state intact.
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+  }
+}
+
+}  // namespace qs

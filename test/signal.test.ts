@@ -1,0 +1,93 @@
+import { Signal, SignalTimeoutError, setSlotErrorHandler } from '../lib/signal';
+
+describe('Signal', () => {
+  test('slots run in connection order with the emitted arguments', () => {
+    const s = new Signal<[number, string]>('s');
+    const seen: string[] = [];
+    s.connect((n, t) => seen.push(`a${n}${t}`));
+    s.connect((n, t) => seen.push(`b${n}${t}`));
+    s.emit(1, 'x');
+    expect(seen).toEqual(['a1x', 'b1x']);
+    expect(s.receivers()).toBe(2);
+  });
+
+  test('disconnect(fn) removes that slot, disconnect() removes all', () => {
+    const s = new Signal<[]>();
+    let a = 0;
+    let b = 0;
+    const fa = () => a++;
+    s.connect(fa);
+    s.connect(() => b++);
+    expect(s.disconnect(fa)).toBe(true);
+    expect(s.disconnect(fa)).toBe(false);
+    s.emit();
+    expect([a, b]).toEqual([0, 1]);
+    expect(s.disconnect()).toBe(true);
+    s.emit();
+    expect(b).toBe(1);
+  });
+
+  test('a slot that disconnects another during emit does not disturb the running emit', () => {
+    const s = new Signal<[]>();
+    const seen: string[] = [];
+    const second = () => seen.push('second');
+    s.connect(() => {
+      seen.push('first');
+      s.disconnect(second);
+    });
+    s.connect(second);
+    s.emit();
+    s.emit();
+    expect(seen).toEqual(['first', 'second', 'first']);
+  });
+
+  test('a throwing slot goes to the slot error handler and the other slots still run', () => {
+    const errors: unknown[] = [];
+    const previous = setSlotErrorHandler((e) => errors.push(e));
+    try {
+      const s = new Signal<[]>();
+      let after = 0;
+      s.connect(() => {
+        throw new Error('boom');
+      });
+      s.connect(() => after++);
+      expect(() => s.emit()).not.toThrow();
+      expect(after).toBe(1);
+      expect((errors[0] as Error).message).toBe('boom');
+    } finally {
+      setSlotErrorHandler(previous);
+    }
+  });
+
+  test('connect rejects a non-function', () => {
+    const s = new Signal<[]>('readyRead');
+    expect(() => s.connect(42 as unknown as () => void)).toThrow(TypeError);
+  });
+
+  test('wait resolves with the next emission and disconnects itself', async () => {
+    const s = new Signal<[number]>();
+    const p = s.wait(1000);
+    expect(s.receivers()).toBe(1);
+    s.emit(7);
+    await expect(p).resolves.toEqual([7]);
+    expect(s.receivers()).toBe(0);
+  });
+
+  test('wait rejects on time-out with SignalTimeoutError', async () => {
+    const s = new Signal<[]>('never');
+    const t0 = Date.now();
+    await expect(s.wait(30)).rejects.toBeInstanceOf(SignalTimeoutError);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+    expect(s.receivers()).toBe(0);
+  });
+
+  test('wait rejects with the abort reason, also when already aborted', async () => {
+    const s = new Signal<[]>();
+    const ac = new AbortController();
+    const p = s.wait(undefined, ac.signal);
+    ac.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+    expect(s.receivers()).toBe(0);
+    await expect(s.wait(100, ac.signal)).rejects.toThrow('stop');
+  });
+});
