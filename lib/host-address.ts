@@ -134,8 +134,9 @@ function parseGroups(text: string, mayEndInIPv4: boolean): number[] | null {
 }
 
 function parseIPv6(text: string): Uint8Array | null {
+  // A second "::" needs no check of its own: it leaves an empty group on one
+  // side, which parseGroups() refuses.
   const gap = text.indexOf('::');
-  if (gap !== -1 && text.indexOf('::', gap + 1) !== -1) return null;
   const head = parseGroups(gap === -1 ? text : text.slice(0, gap), gap === -1);
   const tail = gap === -1 ? [] : parseGroups(text.slice(gap + 2), true);
   if (head === null || tail === null) return null;
@@ -196,7 +197,7 @@ function convertToIPv4(a6: Uint8Array, mode: number): number | null {
   if (low === 0 && mode & ConversionMode.ConvertUnspecifiedAddress) return 0;
   if (low === 1 && mode & ConversionMode.ConvertLocalHost) return LOOPBACK_IPV4;
   // ::1 is the IPv6 loopback, never the v4-compatible form of 0.0.0.1.
-  if (mode & ConversionMode.ConvertV4CompatToIPv4) return low;
+  if (low !== 1 && mode & ConversionMode.ConvertV4CompatToIPv4) return low;
   return null;
 }
 
@@ -294,6 +295,7 @@ export class QHostAddress {
   constructor(bytes: Uint8Array);
   /** Constructs a copy of `other`. */
   constructor(other: QHostAddress);
+  /** Constructs from any of the inputs above (for callers holding a union). */
   constructor(address?: QHostAddressInput);
   constructor(address?: QHostAddressInput) {
     if (address !== undefined) this.setAddress(address);

@@ -503,6 +503,18 @@ describe('isEqual / equals', () => {
     expect(lo6.isEqual(lo4, ConversionMode.ConvertV4CompatToIPv4)).toBe(false); // ::1 is not 0.0.0.1
     expect(lo6.isEqual(QHostAddress.fromIPv4Address(1))).toBe(false);
     expect(lo6.equals(lo4)).toBe(false);
+    // ::1 is the loopback, never the v4-compatible form of 0.0.0.1.
+    expect(lo6.isEqual(QHostAddress.fromIPv4Address(1), ConversionMode.ConvertV4CompatToIPv4)).toBe(false);
+    expect(addr('::2').isEqual(QHostAddress.fromIPv4Address(2), ConversionMode.ConvertV4CompatToIPv4)).toBe(true);
+  });
+
+  test('addresses outside ::/64 never convert to IPv4', () => {
+    const T = ConversionMode.TolerantConversion;
+    expect(addr('1::ffff:1.2.3.4').isEqual(addr('1.2.3.4'), T)).toBe(false);
+    expect(addr('1:0:0:0::1.2.3.4').isEqual(addr('1.2.3.4'), T)).toBe(false);
+    expect(addr('0:0:0:1::1').isEqual(addr('127.0.0.1'), T)).toBe(false);
+    expect(addr('0:0:0:1::').isEqual(addr('0.0.0.0'), T)).toBe(false);
+    expect(addr('1::ffff:1.2.3.4').toIPv4AddressOk()).toEqual({ ok: false, value: 0 });
   });
 
   test('unspecified addresses', () => {
