@@ -31,6 +31,14 @@ export declare class Engine {
   recvFrom(buf: Uint8Array, off: number, len: number, addrOut: Uint8Array, flags: number): number;
   /** sendmsg to `addr` (kind 0: the connected peer) → bytes | -errno. */
   sendTo(buf: Uint8Array, off: number, len: number, addr: Uint8Array): number;
+  /**
+   * recvmmsg: up to min(slab.length / slotSize, 64) datagrams → count | -errno. Datagram i is at
+   * slab[i*slotSize]; meta[2i] is its length (slotSize+1 if truncated), meta[2i+1] its hop limit or
+   * -1; its sender is at addrs[i*ADDR_SIZE], its destination (IP_PKTINFO) at dsts[i*ADDR_SIZE].
+   */
+  recvMany(slab: Uint8Array, slotSize: number, meta: Int32Array, addrs: Uint8Array, dsts: Uint8Array): number;
+  /** sendmmsg: datagram i to addrs[i*ADDR_SIZE] (kind 0: the connected peer) → datagrams sent | -errno. */
+  sendMany(datagrams: Uint8Array[], addrs: Uint8Array): number;
   shutdown(how: number): number;
   /** Stops the poll and closes the descriptor, once → 0 | -errno. */
   close(): number;

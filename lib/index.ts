@@ -19,5 +19,6 @@ export type { WritableData } from './io-device';
 export { QAbstractSocket } from './abstract-socket';
 export type { LookupFunction, LookupAddress, SocketOptions } from './abstract-socket';
 export { QTcpSocket } from './tcp-socket';
+export { QTcpServer } from './tcp-server';
 export { QHostAddress } from './host-address';
 export { QNetworkProxy, QAuthenticator } from './network-proxy';

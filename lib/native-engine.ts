@@ -20,6 +20,7 @@ export interface EngineReceiver {
 // call that uses them is synchronous, so they are never shared across calls.
 const addrScratch = new Uint8Array(ADDR_SIZE);
 const intScratch = new Int32Array(1);
+const peekByte = new Uint8Array(1);
 
 export class SocketEngine {
   readonly #raw: Engine;
@@ -49,6 +50,11 @@ export class SocketEngine {
       this.#family = family === NetworkLayerProtocol.IPv6Protocol ? family : NetworkLayerProtocol.IPv4Protocol;
     }
     return r;
+  }
+
+  /** Whether options of IPv4 or IPv6 apply (a dual-stack socket is IPv6). */
+  setFamily(family: NetworkLayerProtocol): void {
+    this.#family = family;
   }
 
   /** Takes ownership of `fd`, whose address family is `domain` → 0 | -errno. */
@@ -92,6 +98,61 @@ export class SocketEngine {
     const dualAsV6 = this.#family === NetworkLayerProtocol.IPv6Protocol;
     if (!encodeAddress(addrScratch, address, port, dualAsV6)) return -binding.errno.EINVAL;
     return this.#raw.bind(addrScratch);
+  }
+
+  listen(backlog: number): number {
+    return this.#raw.listen(backlog);
+  }
+
+  /** accept4 → a new non-blocking descriptor | -errno. */
+  accept(): number {
+    return this.#raw.accept();
+  }
+
+  /**
+   * Sends one datagram to `address`:`port`, or to the connected peer when
+   * `address` is null → bytes | -errno. An IPv4 destination on an IPv6
+   * (dual-stack) socket is sent to its v4-mapped form.
+   */
+  sendTo(buf: Uint8Array, off: number, len: number, address: QHostAddress | null, port: number): number {
+    if (address === null) {
+      addrScratch[0] = 0;
+    } else if (!this.#encodeDestination(addrScratch, 0, address, port)) {
+      return -binding.errno.EINVAL;
+    }
+    return this.#raw.sendTo(buf, off, len, addrScratch);
+  }
+
+  /** Encodes a destination into `out` at `at`; false for a null address. */
+  #encodeDestination(out: Uint8Array, at: number, address: QHostAddress, port: number): boolean {
+    let target = address;
+    if (this.#family === NetworkLayerProtocol.IPv6Protocol && address.protocol() === NetworkLayerProtocol.IPv4Protocol) {
+      target = new QHostAddress(address.toIPv6Address());
+    }
+    return encodeAddress(at === 0 ? out : out.subarray(at), target, port, this.#family !== NetworkLayerProtocol.IPv4Protocol);
+  }
+
+  /** Encodes `n` destinations into `out` for sendMany; false if one is unusable. */
+  encodeDestinations(out: Uint8Array, list: ReadonlyArray<{ address: QHostAddress | null; port: number }>): boolean {
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i];
+      if (d.address === null) out[i * ADDR_SIZE] = 0;
+      else if (!this.#encodeDestination(out, i * ADDR_SIZE, d.address, d.port)) return false;
+    }
+    return true;
+  }
+
+  recvMany(slab: Uint8Array, slotSize: number, meta: Int32Array, addrs: Uint8Array, dsts: Uint8Array): number {
+    return this.#raw.recvMany(slab, slotSize, meta, addrs, dsts);
+  }
+
+  sendMany(datagrams: Uint8Array[], addrs: Uint8Array): number {
+    return this.#raw.sendMany(datagrams, addrs);
+  }
+
+  /** The size of the next datagram without consuming it (MSG_PEEK|MSG_TRUNC) → size | -errno. */
+  peekDatagramSize(): number {
+    return this.#raw.recvFrom(peekByte, 0, 1, addrScratch, C.MSG_PEEK | C.MSG_TRUNC | C.MSG_DONTWAIT);
   }
 
   socketError(): number {

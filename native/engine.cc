@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -102,6 +103,8 @@ Napi::Function Engine::Define(Napi::Env env) {
       InstanceMethod("writev", &Engine::Writev),
       InstanceMethod("recvFrom", &Engine::RecvFrom),
       InstanceMethod("sendTo", &Engine::SendTo),
+      InstanceMethod("recvMany", &Engine::RecvMany),
+      InstanceMethod("sendMany", &Engine::SendMany),
       InstanceMethod("shutdown", &Engine::Shutdown),
       InstanceMethod("close", &Engine::Close),
       InstanceMethod("detach", &Engine::Detach),
@@ -406,6 +409,213 @@ Napi::Value Engine::SendTo(const Napi::CallbackInfo& info) {
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   return Num(info.Env(), (double)qs_sendmsg(fd_, &msg));
+}
+
+namespace {
+
+constexpr int kMaxBatch = 64;
+// Room for IP_PKTINFO/IPV6_PKTINFO, the hop limit and a timestamp.
+constexpr size_t kCmsgSpace = 128;
+
+// Reads the destination address and hop limit a datagram arrived with, when
+// the socket asked for them (IP_PKTINFO, IP_RECVTTL and their IPv6 twins).
+void ParseCmsgs(msghdr* msg, uint8_t* dst, int32_t* hops, uint16_t local_port) {
+  memset(dst, 0, 24);
+  *hops = -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
+#ifdef IP_PKTINFO
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      sockaddr_in sin{};
+      sin.sin_family = AF_INET;
+      sin.sin_addr = pi.ipi_addr;
+      sin.sin_port = htons(local_port);
+      addr_encode(reinterpret_cast<sockaddr*>(&sin), sizeof sin, dst);
+    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+      int ttl;
+      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+      *hops = ttl;
+    }
+#endif
+#ifdef IPV6_PKTINFO
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo pi;
+      memcpy(&pi, CMSG_DATA(c), sizeof pi);
+      sockaddr_in6 sin6{};
+      sin6.sin6_family = AF_INET6;
+      sin6.sin6_addr = pi.ipi6_addr;
+      sin6.sin6_port = htons(local_port);
+      sin6.sin6_scope_id = pi.ipi6_ifindex;
+      addr_encode(reinterpret_cast<sockaddr*>(&sin6), sizeof sin6, dst);
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+      int h;
+      memcpy(&h, CMSG_DATA(c), sizeof h);
+      *hops = h;
+    }
+#endif
+  }
+}
+
+uint16_t LocalPort(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == -1) return 0;
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return 0;
+}
+
+}  // namespace
+
+// recvMany(slab, slotSize, meta: Int32Array, addrs, dsts) -> datagrams | -errno.
+// Reads up to min(slab/slotSize, 64) datagrams in one recvmmsg: datagram i
+// lands at slab[i*slotSize]; meta[2i] = its length, meta[2i+1] = its hop
+// limit or -1 (a length above slotSize means it was truncated); its sender
+// goes to addrs[i*ADDR_SIZE] and its destination to dsts[i*ADDR_SIZE].
+Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint8_t *slab, *addrs, *dsts;
+  size_t slab_len, addrs_len, dsts_len;
+  int slot;
+  if (!ArgBytes(info, 0, &slab, &slab_len, false) || !ArgInt(info, 1, &slot) ||
+      !ArgBytes(info, 3, &addrs, &addrs_len, false) || !ArgBytes(info, 4, &dsts, &dsts_len, false) ||
+      !CheckOpen(env))
+    return {};
+  if (!info[2].IsTypedArray() ||
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    Napi::TypeError::New(env, "qsocket engine: recvMany needs an Int32Array").ThrowAsJavaScriptException();
+    return {};
+  }
+  auto meta = info[2].As<Napi::Int32Array>();
+  if (slot <= 0) {
+    Napi::RangeError::New(env, "qsocket engine: slot size must be positive").ThrowAsJavaScriptException();
+    return {};
+  }
+  size_t count = slab_len / (size_t)slot;
+  count = std::min({count, (size_t)kMaxBatch, meta.ElementLength() / 2, addrs_len / kAddrSize,
+                    dsts_len / kAddrSize});
+  if (count == 0) return Num(env, 0);
+
+  sockaddr_storage names[kMaxBatch];
+  iovec iov[kMaxBatch];
+  alignas(cmsghdr) uint8_t control[kMaxBatch][kCmsgSpace];
+#if defined(__linux__)
+  mmsghdr msgs[kMaxBatch];
+  memset(msgs, 0, sizeof(mmsghdr) * count);
+  for (size_t i = 0; i < count; i++) {
+    iov[i] = {slab + i * (size_t)slot, (size_t)slot};
+    msgs[i].msg_hdr.msg_name = &names[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof names[i];
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_control = control[i];
+    msgs[i].msg_hdr.msg_controllen = kCmsgSpace;
+  }
+  int n;
+  do n = recvmmsg(fd_, msgs, (unsigned)count, MSG_DONTWAIT, nullptr);
+  while (n == -1 && errno == EINTR);
+  if (n == -1) return Num(env, -errno);
+  uint16_t port = 0;
+  bool port_known = false;
+  for (int i = 0; i < n; i++) {
+    msghdr* h = &msgs[i].msg_hdr;
+    meta[2 * i] = (h->msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)msgs[i].msg_len;
+    addr_encode(reinterpret_cast<sockaddr*>(&names[i]), h->msg_namelen, addrs + (size_t)i * kAddrSize);
+    int32_t hops;
+    if (h->msg_controllen > 0 && !port_known) {
+      port = LocalPort(fd_);
+      port_known = true;
+    }
+    ParseCmsgs(h, dsts + (size_t)i * kAddrSize, &hops, port);
+    meta[2 * i + 1] = hops;
+  }
+  return Num(env, n);
+#else
+  // Without recvmmsg: one recvmsg per datagram, same results.
+  size_t got = 0;
+  uint16_t port = LocalPort(fd_);
+  for (; got < count; got++) {
+    msghdr h{};
+    iov[got] = {slab + got * (size_t)slot, (size_t)slot};
+    h.msg_name = &names[got];
+    h.msg_namelen = sizeof names[got];
+    h.msg_iov = &iov[got];
+    h.msg_iovlen = 1;
+    h.msg_control = control[got];
+    h.msg_controllen = kCmsgSpace;
+    ssize_t r = qs_recvmsg(fd_, &h, MSG_DONTWAIT);
+    if (r < 0) {
+      if (got == 0) return Num(env, (double)r);
+      break;
+    }
+    meta[2 * got] = (h.msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)r;
+    addr_encode(reinterpret_cast<sockaddr*>(&names[got]), h.msg_namelen, addrs + got * kAddrSize);
+    int32_t hops;
+    ParseCmsgs(&h, dsts + got * kAddrSize, &hops, port);
+    meta[2 * got + 1] = hops;
+  }
+  return Num(env, (double)got);
+#endif
+}
+
+// sendMany(datagrams: Uint8Array[], addrs) -> datagrams sent | -errno: one
+// sendmmsg for up to 64; datagram i goes to addrs[i*ADDR_SIZE] (kind 0: the
+// connected peer). Fewer than asked means the rest would block or failed.
+Napi::Value Engine::SendMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) {
+    Napi::TypeError::New(env, "qsocket engine: sendMany needs an array").ThrowAsJavaScriptException();
+    return {};
+  }
+  uint8_t* addrs;
+  size_t addrs_len;
+  if (!ArgBytes(info, 1, &addrs, &addrs_len, false) || !CheckOpen(env)) return {};
+  auto arr = info[0].As<Napi::Array>();
+  size_t count = std::min({(size_t)arr.Length(), (size_t)kMaxBatch, addrs_len / kAddrSize});
+  if (count == 0) return Num(env, 0);
+  sockaddr_storage names[kMaxBatch];
+  iovec iov[kMaxBatch];
+  msghdr hdrs[kMaxBatch];
+  for (size_t i = 0; i < count; i++) {
+    Napi::Value v = arr.Get((uint32_t)i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      Napi::TypeError::New(env, "qsocket engine: datagrams must be Uint8Arrays").ThrowAsJavaScriptException();
+      return {};
+    }
+    auto u8 = v.As<Napi::Uint8Array>();
+    iov[i] = {u8.Data(), u8.ByteLength()};
+    memset(&hdrs[i], 0, sizeof hdrs[i]);
+    const uint8_t* a = addrs + i * kAddrSize;
+    if (a[0] != kAddrNone) {
+      socklen_t len;
+      int e = addr_decode(a, &names[i], &len);
+      if (e < 0) {
+        if (i == 0) return Num(env, e);
+        count = i;
+        break;
+      }
+      hdrs[i].msg_name = &names[i];
+      hdrs[i].msg_namelen = len;
+    }
+    hdrs[i].msg_iov = &iov[i];
+    hdrs[i].msg_iovlen = 1;
+  }
+#if defined(__linux__)
+  mmsghdr msgs[kMaxBatch];
+  for (size_t i = 0; i < count; i++) msgs[i] = {hdrs[i], 0};
+  int n;
+  do n = sendmmsg(fd_, msgs, (unsigned)count, MSG_NOSIGNAL);
+  while (n == -1 && errno == EINTR);
+  return Num(env, n == -1 ? -errno : n);
+#else
+  size_t sent = 0;
+  for (; sent < count; sent++) {
+    ssize_t r = qs_sendmsg(fd_, &hdrs[sent]);
+    if (r < 0) return Num(env, sent == 0 ? (double)r : (double)sent);
+  }
+  return Num(env, (double)sent);
+#endif
 }
 
 Napi::Value Engine::Shutdown(const Napi::CallbackInfo& info) {

@@ -39,6 +39,8 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Writev(const Napi::CallbackInfo& info);
   Napi::Value RecvFrom(const Napi::CallbackInfo& info);
   Napi::Value SendTo(const Napi::CallbackInfo& info);
+  Napi::Value RecvMany(const Napi::CallbackInfo& info);
+  Napi::Value SendMany(const Napi::CallbackInfo& info);
   Napi::Value Shutdown(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
