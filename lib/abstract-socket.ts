@@ -408,7 +408,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       const address = this.#addresses.shift()!;
       this.#closeEngine();
       const engine = new SocketEngine(this);
-      let r = engine.open(address.protocol(), C.SOCK_STREAM);
+      let r = engine.open(address.protocol(), this.#type === SocketType.UdpSocket ? C.SOCK_DGRAM : C.SOCK_STREAM);
       if (r === 0) {
         this.#engine = engine;
         this.#applyPendingOptions(engine);
@@ -867,12 +867,44 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     const engine = this.#engine;
     if (engine === null || !engine.isOpen()) return;
     const connected = this.#state === SocketState.ConnectedState;
-    const room = this.#readBufferSize === 0 || this._buffer.size() < this.#readBufferSize;
-    engine.setReadNotificationEnabled(connected && room);
+    engine.setReadNotificationEnabled(this._wantsRead());
     engine.setWriteNotificationEnabled(
       this.#state === SocketState.ConnectingState ||
         ((connected || this.#state === SocketState.ClosingState) && !this.#writeBuffer.isEmpty()),
     );
+  }
+
+  /** @internal Whether to watch for readability now: connected, and the read buffer has room. */
+  protected _wantsRead(): boolean {
+    return (
+      this.#state === SocketState.ConnectedState &&
+      (this.#readBufferSize === 0 || this._buffer.size() < this.#readBufferSize)
+    );
+  }
+
+  /** @internal For subclasses: re-evaluate which readiness events to watch. */
+  protected _syncNotifications(): void {
+    this.#syncNotifications();
+  }
+
+  /** @internal For subclasses: change state and emit stateChanged. */
+  protected _setState(state: SocketState): void {
+    this.#setState(state);
+  }
+
+  /**
+   * @internal For subclasses that make their own descriptor (QUdpSocket's
+   * bind): installs `engine` as this socket's, opens the device and reads
+   * the local endpoint, without any signal.
+   */
+  protected _installEngine(engine: SocketEngine, mode: OpenMode = OpenMode.ReadWrite): void {
+    this.#resetSilently();
+    this.#engine = engine;
+    this.#applyPendingOptions(engine);
+    this.#error = SocketError.UnknownSocketError;
+    this.setErrorString(Msg.unknown);
+    this.open(mode);
+    this.#fetchEndpoints();
   }
 
   #setState(state: SocketState): void {

@@ -20,5 +20,8 @@ export { QAbstractSocket } from './abstract-socket';
 export type { LookupFunction, LookupAddress, SocketOptions } from './abstract-socket';
 export { QTcpSocket } from './tcp-socket';
 export { QTcpServer } from './tcp-server';
+export { QUdpSocket } from './udp-socket';
+export type { Datagram, OutgoingDatagram } from './udp-socket';
+export { QNetworkDatagram } from './network-datagram';
 export { QHostAddress } from './host-address';
 export { QNetworkProxy, QAuthenticator } from './network-proxy';

@@ -1,0 +1,563 @@
+// QUdpSocket: datagrams, bound or connected, unicast and multicast.
+import { C, E } from './binding';
+import { BindFlag, NetworkLayerProtocol, SocketError, SocketState, SocketType, SpecialAddress } from './enums';
+import { Msg, mapErrno } from './errors';
+import { QHostAddress } from './host-address';
+import { checkSize, toOwnedBuffer, WritableData } from './io-device';
+import { QAbstractSocket, SocketOptions, checkPort } from './abstract-socket';
+import { SocketEngine } from './native-engine';
+import { QNetworkDatagram } from './network-datagram';
+import { ADDR_SIZE, decodeAddress, scopeIndex } from './sockaddr';
+
+/** What readDatagram() returns. */
+export interface Datagram {
+  data: Buffer;
+  address: QHostAddress;
+  port: number;
+}
+
+/** One datagram for writeDatagrams(). */
+export interface OutgoingDatagram {
+  data: WritableData;
+  address: QHostAddress | string;
+  port: number;
+}
+
+interface Queued {
+  data: Buffer;
+  sender: QHostAddress;
+  senderPort: number;
+  destination: QHostAddress;
+  destinationPort: number;
+  hopLimit: number;
+}
+
+/** The largest UDP payload (IPv6 without jumbograms) fits one slot. */
+const SLOT = 65536;
+/** Datagrams per recvmmsg/sendmmsg, the native batch limit. */
+const BATCH = 64;
+
+// recvmmsg lands in one slab per environment, allocated on first use; each
+// datagram is copied out at once, so sockets never share what they return.
+let slab: Buffer | null = null;
+const meta = new Int32Array(BATCH * 2);
+const senders = new Uint8Array(BATCH * ADDR_SIZE);
+const destinations = new Uint8Array(BATCH * ADDR_SIZE);
+const outAddrs = new Uint8Array(BATCH * ADDR_SIZE);
+
+function toAddress(a: QHostAddress | string | SpecialAddress): QHostAddress {
+  if (a instanceof QHostAddress) return a;
+  if (typeof a === 'string' || typeof a === 'number') return new QHostAddress(a as string);
+  throw new TypeError('address must be a QHostAddress, a string or a SpecialAddress');
+}
+
+/**
+ * A UDP socket, after Qt's QUdpSocket. bind() then readDatagram() and
+ * writeDatagram(); or connectToHost() then read() and write(), one datagram
+ * each. The kernel's queue is the read buffer: setReadBufferSize has no effect.
+ */
+export class QUdpSocket extends QAbstractSocket {
+  #queue: Queued[] = [];
+  #head = 0;
+  #reemitQueued = false;
+  #multicastInterface = '';
+
+  constructor(options: SocketOptions = {}) {
+    super(SocketType.UdpSocket, options);
+  }
+
+  // ---- binding ------------------------------------------------------------
+
+  /**
+   * Binds to `address` (default Any: IPv4 and IPv6) and `port` (0: any free
+   * one) and enters BoundState. `mode` ShareAddress lets other sockets bind
+   * the same address and port (SO_REUSEADDR and SO_REUSEPORT);
+   * ReuseAddressHint sets SO_REUSEADDR. Returns false with error() set.
+   */
+  bind(address: QHostAddress | string | SpecialAddress = SpecialAddress.Any, port = 0, mode: number = BindFlag.DefaultForPlatform): boolean {
+    const addr = toAddress(address);
+    checkPort(port);
+    if (!Number.isInteger(mode) || mode < 0 || mode > 7) throw new RangeError(`unknown bind mode ${String(mode)}`);
+    if (this.state() !== SocketState.UnconnectedState) {
+      this._setErrorAndEmit(SocketError.OperationError, 'The socket is already bound or connected');
+      return false;
+    }
+    if (addr.isNull()) {
+      this._setErrorAndEmit(SocketError.SocketAddressNotAvailableError, Msg.addressNotAvailable);
+      return false;
+    }
+    const dualStack = addr.protocol() === NetworkLayerProtocol.AnyIPProtocol;
+    const engine = new SocketEngine(this);
+    let r = engine.open(dualStack ? NetworkLayerProtocol.IPv6Protocol : addr.protocol(), C.SOCK_DGRAM);
+    if (r === -E.EAFNOSUPPORT && dualStack) r = engine.open(NetworkLayerProtocol.IPv4Protocol, C.SOCK_DGRAM);
+    if (r < 0) return this.#bindFailed(engine, mapErrno('create', -r));
+    this.#prepare(engine, dualStack);
+    if (mode & (BindFlag.ShareAddress | BindFlag.ReuseAddressHint)) engine.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1);
+    if (mode & BindFlag.ShareAddress && C.SO_REUSEPORT !== undefined) engine.setOption(C.SOL_SOCKET, C.SO_REUSEPORT, 1);
+    r = engine.bind(addr, port);
+    if (r < 0) return this.#bindFailed(engine, mapErrno('bind', -r));
+    this._installEngine(engine);
+    if (dualStack) this.setLocalAddress(addr);
+    this._setState(SocketState.BoundState);
+    return true;
+  }
+
+  /** Options every datagram socket of ours gets: broadcast allowed (as Qt does) and arrival details reported. */
+  #prepare(engine: SocketEngine, dualStack: boolean): void {
+    engine.setOption(C.SOL_SOCKET, C.SO_BROADCAST, 1);
+    if (engine.family() === NetworkLayerProtocol.IPv6Protocol) {
+      engine.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, dualStack ? 0 : 1);
+      if (C.IPV6_RECVPKTINFO !== undefined) {
+        engine.setOption(C.IPPROTO_IPV6, C.IPV6_RECVPKTINFO, 1);
+        engine.setOption(C.IPPROTO_IPV6, C.IPV6_RECVHOPLIMIT, 1);
+      }
+    }
+    if (C.IP_PKTINFO !== undefined && (engine.family() === NetworkLayerProtocol.IPv4Protocol || dualStack)) {
+      engine.setOption(C.IPPROTO_IP, C.IP_PKTINFO, 1);
+      engine.setOption(C.IPPROTO_IP, C.IP_RECVTTL, 1);
+    }
+  }
+
+  #bindFailed(engine: SocketEngine, failure: { error: SocketError; message: string }): false {
+    engine.close();
+    this._setErrorAndEmit(failure.error, failure.message);
+    return false;
+  }
+
+  // ---- reading ------------------------------------------------------------
+
+  /** True when a datagram is waiting, here or in the kernel. */
+  hasPendingDatagrams(): boolean {
+    return this.#queued() > 0 || this.#peekSize() >= 0;
+  }
+
+  /** The size of the next datagram, or -1 when none is waiting (exact: MSG_PEEK|MSG_TRUNC). */
+  pendingDatagramSize(): number {
+    if (this.#queued() > 0) return this.#queue[this.#head].data.length;
+    return this.#peekSize();
+  }
+
+  /**
+   * Takes the next datagram, cut to `maxSize` bytes (the rest of it is
+   * discarded). Returns null, with TemporaryError, when none is waiting.
+   * Differs from Qt: the data and sender come back as one object.
+   */
+  readDatagram(maxSize?: number): Datagram | null {
+    const q = this.#take(maxSize);
+    return q === null ? null : { data: q.data, address: new QHostAddress(q.sender), port: q.senderPort };
+  }
+
+  /** Takes the next datagram with its sender, destination and hop limit; an invalid datagram when none is waiting. */
+  receiveDatagram(maxSize?: number): QNetworkDatagram {
+    const q = this.#take(maxSize);
+    if (q === null) return new QNetworkDatagram();
+    return QNetworkDatagram._received(q.data, new QHostAddress(q.sender), q.senderPort, new QHostAddress(q.destination), q.destinationPort, q.hopLimit);
+  }
+
+  /** In connected mode, the next datagram's data (at most maxSize bytes). */
+  override read(maxSize: number): Buffer {
+    checkSize('maxSize', maxSize);
+    if (!this.isReadable()) return Buffer.alloc(0);
+    return this.#take(maxSize)?.data ?? Buffer.alloc(0);
+  }
+
+  override readAll(): Buffer {
+    if (!this.isReadable()) return Buffer.alloc(0);
+    return this.#take()?.data ?? Buffer.alloc(0);
+  }
+
+  override peek(maxSize: number): Buffer {
+    checkSize('maxSize', maxSize);
+    if (this.#queued() === 0) this.#fill();
+    if (this.#queued() === 0) return Buffer.alloc(0);
+    return Buffer.from(this.#queue[this.#head].data.subarray(0, maxSize));
+  }
+
+  /** The size of the next datagram (Qt: what one read() would return), or 0. */
+  override bytesAvailable(): number {
+    return Math.max(0, this.pendingDatagramSize());
+  }
+
+  override atEnd(): boolean {
+    return !this.isOpen() || !this.hasPendingDatagrams();
+  }
+
+  #queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #peekSize(): number {
+    const engine = this._engine();
+    if (engine === null) return -1;
+    const n = engine.peekDatagramSize();
+    return n >= 0 ? n : -1;
+  }
+
+  #take(maxSize?: number): Queued | null {
+    if (maxSize !== undefined) checkSize('maxSize', maxSize);
+    if (this.#queued() === 0) this.#fill();
+    if (this.#queued() === 0) {
+      this.setSocketError(SocketError.TemporaryError);
+      this.setErrorString(Msg.noDatagram);
+      return null;
+    }
+    const q = this.#queue[this.#head];
+    this.#queue[this.#head++] = undefined as unknown as Queued;
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+    if (maxSize !== undefined && q.data.length > maxSize) q.data = q.data.subarray(0, maxSize);
+    this.#afterRead();
+    return q;
+  }
+
+  /**
+   * Qt re-enables read notifications after each read, so readyRead comes
+   * again while datagrams remain: from the kernel when our queue is empty,
+   * or on the next turn of the loop when it is not.
+   */
+  #afterRead(): void {
+    if (this.#queued() === 0) {
+      this._syncNotifications();
+      return;
+    }
+    if (this.#reemitQueued) return;
+    this.#reemitQueued = true;
+    setImmediate(() => {
+      this.#reemitQueued = false;
+      if (this.#queued() > 0 && this.isOpen()) this.readyRead.emit();
+    });
+  }
+
+  /** Pulls up to a batch of datagrams from the kernel into the queue → how many, or -errno. */
+  #fill(): number {
+    const engine = this._engine();
+    if (engine === null) return 0;
+    slab ??= Buffer.allocUnsafe(SLOT * BATCH);
+    const n = engine.recvMany(slab, SLOT, meta, senders, destinations);
+    if (n <= 0) return n;
+    let lastSenderKey = '';
+    let lastSender: QHostAddress | null = null;
+    for (let i = 0; i < n; i++) {
+      const len = Math.min(meta[2 * i], SLOT);
+      const data = Buffer.allocUnsafe(len);
+      slab.copy(data, 0, i * SLOT, i * SLOT + len);
+      const at = i * ADDR_SIZE;
+      // Datagrams of one batch mostly come from one peer: decode it once.
+      const key = Buffer.from(senders.buffer, at, 24).toString('latin1');
+      let senderPort: number;
+      if (key === lastSenderKey && lastSender !== null) {
+        senderPort = (senders[at + 2] << 8) | senders[at + 3];
+      } else {
+        const ep = decodeAddress(senders.subarray(at, at + ADDR_SIZE));
+        lastSender = ep.address;
+        lastSenderKey = key;
+        senderPort = ep.port;
+      }
+      const dst = destinations[at] === 0 ? null : decodeAddress(destinations.subarray(at, at + ADDR_SIZE));
+      this.#queue.push({
+        data,
+        sender: lastSender!,
+        senderPort,
+        destination: dst?.address ?? new QHostAddress(),
+        destinationPort: dst?.port ?? -1,
+        hopLimit: meta[2 * i + 1],
+      });
+    }
+    return n;
+  }
+
+  /** @internal EngineReceiver: datagrams (or an ICMP error) are waiting. */
+  override _readNotification(): void {
+    const st = this.state();
+    if (st !== SocketState.BoundState && st !== SocketState.ConnectedState) return;
+    const before = this.#queued();
+    const n = this.#fill();
+    if (n < 0 && n !== -E.EAGAIN && n !== -E.EWOULDBLOCK) {
+      this.#reportError(-n);
+      return;
+    }
+    this._syncNotifications();
+    if (this.#queued() > before) this.readyRead.emit();
+  }
+
+  /** @internal EngineReceiver: an error is pending on the socket (an ICMP error, say). */
+  override _exceptionNotification(_status: number): void {
+    const engine = this._engine();
+    if (engine === null) return;
+    if (this.state() === SocketState.ConnectingState) {
+      super._exceptionNotification(_status);
+      return;
+    }
+    const err = engine.socketError();
+    if (err > 0) this.#reportError(err);
+    this._syncNotifications();
+  }
+
+  /** A datagram socket survives errors: report, and keep the socket (Qt does too). */
+  #reportError(errno: number): void {
+    const f = mapErrno('read', errno);
+    const error = errno === E.ECONNREFUSED ? SocketError.ConnectionRefusedError : f.error;
+    this._setErrorAndEmit(error, errno === E.ECONNREFUSED ? Msg.refused : f.message);
+    this._syncNotifications();
+  }
+
+  protected override _wantsRead(): boolean {
+    const st = this.state();
+    return (st === SocketState.BoundState || st === SocketState.ConnectedState) && this.#queued() === 0;
+  }
+
+  // ---- writing ------------------------------------------------------------
+
+  /**
+   * Sends `data` as one datagram to `address`:`port`; an unbound socket is
+   * bound to Any first (BoundState). Returns the bytes sent and emits
+   * bytesWritten, or -1 with error() set (DatagramTooLargeError for EMSGSIZE,
+   * TemporaryError when the kernel's buffer is full).
+   */
+  writeDatagram(data: WritableData | QNetworkDatagram, address?: QHostAddress | string, port?: number): number {
+    let payload: Buffer;
+    let dest: QHostAddress;
+    let destPort: number;
+    if (data instanceof QNetworkDatagram) {
+      payload = data.data();
+      dest = address !== undefined ? toAddress(address) : data.destinationAddress();
+      destPort = port ?? data.destinationPort();
+    } else {
+      payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data instanceof Uint8Array ? (data as Buffer) : toOwnedBuffer(data);
+      if (address === undefined || port === undefined) throw new TypeError('writeDatagram needs an address and a port');
+      dest = toAddress(address);
+      destPort = port;
+    }
+    checkPort(destPort);
+    if (dest.isNull()) {
+      this._setErrorAndEmit(SocketError.SocketAddressNotAvailableError, Msg.addressNotAvailable);
+      return -1;
+    }
+    if (!this.#ensureBound(dest)) return -1;
+    const n = this._engine()!.sendTo(payload, 0, payload.length, dest, destPort);
+    return this.#sent(n);
+  }
+
+  /**
+   * Sends many datagrams with as few system calls as possible (sendmmsg,
+   * 64 at a time). Returns how many were sent; stops at the first that
+   * fails, with error() set. One bytesWritten for the total.
+   */
+  writeDatagrams(datagrams: readonly OutgoingDatagram[]): number {
+    if (!Array.isArray(datagrams)) throw new TypeError('writeDatagrams needs an array');
+    if (datagrams.length === 0) return 0;
+    const list = datagrams.map((d) => {
+      const address = toAddress(d.address);
+      checkPort(d.port);
+      const data = typeof d.data === 'string' ? Buffer.from(d.data, 'utf8') : d.data;
+      if (!(data instanceof Uint8Array)) throw new TypeError('datagram data must be a Buffer, a Uint8Array or a string');
+      return { data, address, port: d.port };
+    });
+    if (list.some((d) => d.address.isNull())) {
+      this._setErrorAndEmit(SocketError.SocketAddressNotAvailableError, Msg.addressNotAvailable);
+      return 0;
+    }
+    if (!this.#ensureBound(list[0].address)) return 0;
+    const engine = this._engine()!;
+    let sent = 0;
+    let bytes = 0;
+    while (sent < list.length) {
+      const batch = list.slice(sent, sent + BATCH);
+      if (!engine.encodeDestinations(outAddrs, batch)) break;
+      const n = engine.sendMany(
+        batch.map((d) => d.data),
+        outAddrs,
+      );
+      if (n < 0) {
+        this.#sendFailed(-n);
+        break;
+      }
+      for (let i = 0; i < n; i++) bytes += batch[i].data.length;
+      sent += n;
+      if (n < batch.length) break;
+    }
+    if (bytes > 0) this.bytesWritten.emit(bytes);
+    return sent;
+  }
+
+  /** In connected mode: sends `data` as one datagram at once. */
+  protected override writeData(data: Buffer): number {
+    const engine = this._engine();
+    if (this.state() !== SocketState.ConnectedState || engine === null) {
+      this.setSocketError(SocketError.OperationError);
+      this.setErrorString(Msg.notConnected);
+      return -1;
+    }
+    return this.#sent(engine.sendTo(data, 0, data.length, null, 0));
+  }
+
+  #sent(n: number): number {
+    if (n < 0) {
+      this.#sendFailed(-n);
+      return -1;
+    }
+    this.bytesWritten.emit(n);
+    return n;
+  }
+
+  #sendFailed(errno: number): void {
+    if (errno === E.EAGAIN || errno === E.EWOULDBLOCK || errno === E.ENOBUFS) {
+      this._setErrorAndEmit(SocketError.TemporaryError, Msg.temporary);
+    } else if (errno === E.ECONNREFUSED) {
+      this._setErrorAndEmit(SocketError.ConnectionRefusedError, Msg.refused);
+    } else {
+      const f = mapErrno('write', errno);
+      this._setErrorAndEmit(f.error, f.message);
+    }
+  }
+
+  #ensureBound(dest: QHostAddress): boolean {
+    if (this._engine() !== null) return true;
+    if (this.state() !== SocketState.UnconnectedState) return false;
+    const any =
+      dest.protocol() === NetworkLayerProtocol.IPv6Protocol ? SpecialAddress.Any : SpecialAddress.AnyIPv4;
+    return this.bind(any, 0);
+  }
+
+  // ---- multicast ----------------------------------------------------------
+
+  /**
+   * Joins `group` on `iface` (an interface name, index, or local IPv4
+   * address; default: the kernel's choice). Needs BoundState. A socket bound
+   * to the dual-stack Any cannot join an IPv4 group (as in Qt): bind to
+   * AnyIPv4 for that.
+   */
+  joinMulticastGroup(group: QHostAddress | string, iface?: string | number | QHostAddress): boolean {
+    return this.#membership(true, toAddress(group), iface);
+  }
+
+  leaveMulticastGroup(group: QHostAddress | string, iface?: string | number | QHostAddress): boolean {
+    return this.#membership(false, toAddress(group), iface);
+  }
+
+  #membership(join: boolean, group: QHostAddress, iface?: string | number | QHostAddress): boolean {
+    const engine = this._engine();
+    if (this.state() !== SocketState.BoundState || engine === null) {
+      this._setErrorAndEmit(SocketError.OperationError, 'Multicast needs a bound socket');
+      return false;
+    }
+    if (!group.isMulticast()) {
+      this._setErrorAndEmit(SocketError.UnsupportedSocketOperationError, `${Msg.unsupported}: ${group} is not a multicast address`);
+      return false;
+    }
+    const v4 = group.protocol() === NetworkLayerProtocol.IPv4Protocol;
+    if (v4 && engine.family() !== NetworkLayerProtocol.IPv4Protocol) {
+      this._setErrorAndEmit(SocketError.UnsupportedSocketOperationError, `${Msg.unsupported}: bind to an IPv4 address to join an IPv4 group`);
+      return false;
+    }
+    if (!v4 && engine.family() !== NetworkLayerProtocol.IPv6Protocol) {
+      this._setErrorAndEmit(SocketError.UnsupportedSocketOperationError, `${Msg.unsupported}: bind to an IPv6 address to join an IPv6 group`);
+      return false;
+    }
+    const req = v4 ? ipMreqn(group, iface) : ipv6Mreq(group, iface);
+    if (req === null) {
+      this._setErrorAndEmit(SocketError.UnsupportedSocketOperationError, `${Msg.unsupported}: unknown interface ${String(iface)}`);
+      return false;
+    }
+    const name = v4 ? (join ? C.IP_ADD_MEMBERSHIP : C.IP_DROP_MEMBERSHIP) : join ? C.IPV6_JOIN_GROUP : C.IPV6_LEAVE_GROUP;
+    const r = engine.raw().setOptionBytes(v4 ? C.IPPROTO_IP : C.IPPROTO_IPV6, name, req);
+    if (r < 0) {
+      const f = mapErrno('option', -r);
+      this._setErrorAndEmit(f.error, f.message);
+      return false;
+    }
+    return true;
+  }
+
+  /** Sets the interface outgoing multicast leaves by (IP_MULTICAST_IF / IPV6_MULTICAST_IF). */
+  setMulticastInterface(iface: string | number | QHostAddress): boolean {
+    const engine = this._engine();
+    if (engine === null) return false;
+    let r: number;
+    if (engine.family() === NetworkLayerProtocol.IPv6Protocol) {
+      const index = ifaceIndex(iface);
+      if (index < 0) return false;
+      r = engine.setOption(C.IPPROTO_IPV6, C.IPV6_MULTICAST_IF, index);
+    } else {
+      const req = ipMreqn(new QHostAddress('0.0.0.0'), iface);
+      if (req === null) return false;
+      r = engine.raw().setOptionBytes(C.IPPROTO_IP, C.IP_MULTICAST_IF, req);
+    }
+    if (r < 0) {
+      const f = mapErrno('option', -r);
+      this._setErrorAndEmit(f.error, f.message);
+      return false;
+    }
+    this.#multicastInterface = iface instanceof QHostAddress ? iface.toString() : String(iface);
+    return true;
+  }
+
+  /** The interface set with setMulticastInterface ('' for the kernel's choice). */
+  multicastInterface(): string {
+    return this.#multicastInterface;
+  }
+
+  override abort(): void {
+    this.#queue = [];
+    this.#head = 0;
+    super.abort();
+  }
+
+  override close(): void {
+    this.#queue = [];
+    this.#head = 0;
+    super.close();
+  }
+
+  /** UDP has no application read buffer: the kernel's queue is the buffer. */
+  override setReadBufferSize(size: number): void {
+    checkSize('size', size);
+  }
+
+  protected override _checkDescriptor(
+    d: { type: number; domain: number; listening: boolean; connected: boolean },
+    state: SocketState,
+  ): string | null {
+    if (d.type !== C.SOCK_DGRAM) return `${Msg.unsupported}: not a datagram socket`;
+    if (d.domain !== C.AF_INET && d.domain !== C.AF_INET6) return Msg.unsupported;
+    if (state === SocketState.ConnectedState && !d.connected) return `${Msg.unsupported}: the descriptor is not connected`;
+    return null;
+  }
+}
+
+function ifaceIndex(iface: string | number | QHostAddress | undefined): number {
+  if (iface === undefined) return 0;
+  if (typeof iface === 'number') return Number.isInteger(iface) && iface >= 0 ? iface : -1;
+  if (typeof iface === 'string') {
+    const i = /^\d+$/.test(iface) ? Number(iface) : scopeIndex(iface);
+    return i > 0 || iface === '0' ? i : -1;
+  }
+  return -1;
+}
+
+/** struct ip_mreqn (Linux): group, local address, interface index. */
+function ipMreqn(group: QHostAddress, iface?: string | number | QHostAddress): Uint8Array | null {
+  const req = new Uint8Array(12);
+  req.set(group._bytes().subarray(0, 4), 0);
+  if (iface instanceof QHostAddress) {
+    if (iface.protocol() !== NetworkLayerProtocol.IPv4Protocol) return null;
+    req.set(iface._bytes(), 4);
+    return req;
+  }
+  const index = ifaceIndex(iface);
+  if (index < 0) return null;
+  new Int32Array(req.buffer, 8, 1)[0] = index; // host byte order, as the kernel reads it
+  return req;
+}
+
+/** struct ipv6_mreq: group, interface index. */
+function ipv6Mreq(group: QHostAddress, iface?: string | number | QHostAddress): Uint8Array | null {
+  const req = new Uint8Array(20);
+  req.set(group._bytes(), 0);
+  const index = iface instanceof QHostAddress ? -1 : ifaceIndex(iface);
+  if (index < 0) return null;
+  new Uint32Array(req.buffer, 16, 1)[0] = index;
+  return req;
+}
