@@ -57,6 +57,11 @@ const readScratch = Buffer.allocUnsafe(READ_CHUNK);
 
 let defaultLookup: LookupFunction = dns.lookup as unknown as LookupFunction;
 
+/** @internal Whether `fd` can name a descriptor at all (0 to 2^31-1); others are invalid, never wrapped. */
+export function isDescriptorNumber(fd: number): boolean {
+  return Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff;
+}
+
 /** @internal Validates a port argument. */
 export function checkPort(port: unknown): number {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -609,14 +614,15 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
    */
   setSocketDescriptor(fd: number, state: SocketState = SocketState.ConnectedState, mode: OpenMode = OpenMode.ReadWrite): boolean {
     if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`descriptor must be an integer, got ${String(fd)}`);
-    if (SocketState[state] === undefined) throw new RangeError(`unknown socket state ${String(state)}`);
+    if (typeof state !== 'number') throw new TypeError(`state must be a SocketState, got ${String(state)}`);
+    if (!Number.isInteger(state) || SocketState[state] === undefined) throw new RangeError(`unknown socket state ${String(state)}`);
     const refuse = (failure: SocketFailure): false => {
       this.#error = failure.error;
       this.setErrorString(failure.message);
       return false;
     };
     const info = new Int32Array(5);
-    const r = fd < 0 ? -E.EBADF : binding.describe(fd, info);
+    const r = isDescriptorNumber(fd) ? binding.describe(fd, info) : -E.EBADF;
     if (r < 0) return refuse(mapErrno('adopt', -r));
     const [type, domain, , listening, connectedNow] = info;
     const problem = this._checkDescriptor({ type, domain, listening: listening !== 0, connected: connectedNow !== 0 }, state);
@@ -761,7 +767,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       this.#state === SocketState.BoundState ||
       (this.#engine === null && this.#state !== SocketState.HostLookupState)
     ) {
-      this.#error = SocketError.OperationError;
+      // Qt's writeData reports this as UnknownSocketError with this text.
+      this.#error = SocketError.UnknownSocketError;
       this.setErrorString(Msg.notConnected);
       return -1;
     }

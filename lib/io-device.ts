@@ -168,8 +168,9 @@ export abstract class QIODevice {
 
   /** Puts one byte back at the front of the read buffer. */
   ungetChar(c: number | string): void {
+    const byte = toByte(c);
     if (!this.#checkReadable()) return;
-    this._buffer.prepend(Buffer.from([toByte(c)]));
+    this._buffer.prepend(Buffer.from([byte]));
   }
 
   /** Writes one byte; true on success. */

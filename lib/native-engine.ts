@@ -5,6 +5,7 @@ import type { Engine } from '../binding';
 import { binding, C } from './binding';
 import { NetworkLayerProtocol } from './enums';
 import { QHostAddress } from './host-address';
+import { reportSlotError } from './signal';
 import { ADDR_SIZE, decodeAddress, encodeAddress, Endpoint } from './sockaddr';
 
 export interface EngineReceiver {
@@ -31,13 +32,19 @@ export class SocketEngine {
   constructor(receiver: EngineReceiver) {
     const { READABLE, WRITABLE, DISCONNECT } = C;
     this.#raw = new binding.Engine((events, status) => {
-      if (status < 0) {
-        this.#mask = 0; // libuv stopped watching; the receiver re-arms what it needs
-        receiver._exceptionNotification(status);
-        return;
+      // Slots cannot throw through here (Signal.emit catches them); a bug of
+      // ours still must not vanish, so it is reported like a slot's error.
+      try {
+        if (status < 0) {
+          this.#mask = 0; // libuv stopped watching; the receiver re-arms what it needs
+          receiver._exceptionNotification(status);
+          return;
+        }
+        if (events & (READABLE | DISCONNECT) && this.#mask & READABLE) receiver._readNotification();
+        if (events & WRITABLE && this.#mask & WRITABLE && this.#open) receiver._writeNotification();
+      } catch (error) {
+        reportSlotError(error);
       }
-      if (events & (READABLE | DISCONNECT) && this.#mask & READABLE) receiver._readNotification();
-      if (events & WRITABLE && this.#mask & WRITABLE && this.#open) receiver._writeNotification();
     });
   }
 

@@ -25,6 +25,11 @@ export function setSlotErrorHandler(handler: SlotErrorHandler): SlotErrorHandler
   return previous;
 }
 
+/** @internal Hands an exception to the current slot error handler. */
+export function reportSlotError(error: unknown): void {
+  slotErrorHandler(error);
+}
+
 /** Thrown (as a rejection) by {@link Signal.wait} when its time runs out. */
 export class SignalTimeoutError extends Error {
   constructor(name: string, ms: number) {

@@ -3,7 +3,7 @@ import { binding, C, E } from './binding';
 import { NetworkLayerProtocol, ProxyType, SocketError, SpecialAddress } from './enums';
 import { Msg, mapErrno } from './errors';
 import { QHostAddress } from './host-address';
-import { checkPort } from './abstract-socket';
+import { checkPort, isDescriptorNumber } from './abstract-socket';
 import { EngineReceiver, SocketEngine } from './native-engine';
 import { QNetworkProxy } from './network-proxy';
 import { Signal } from './signal';
@@ -97,7 +97,7 @@ export class QTcpServer implements EngineReceiver {
   setSocketDescriptor(fd: number): boolean {
     if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`descriptor must be an integer, got ${String(fd)}`);
     const info = new Int32Array(5);
-    const r = fd < 0 ? -E.EBADF : binding.describe(fd, info);
+    const r = isDescriptorNumber(fd) ? binding.describe(fd, info) : -E.EBADF;
     if (r < 0) {
       const f = mapErrno('adopt', -r);
       this.#setError(f.error, f.message);

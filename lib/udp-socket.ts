@@ -386,7 +386,7 @@ export class QUdpSocket extends QAbstractSocket {
   protected override writeData(data: Buffer): number {
     const engine = this._engine();
     if (this.state() !== SocketState.ConnectedState || engine === null) {
-      this.setSocketError(SocketError.OperationError);
+      this.setSocketError(SocketError.UnknownSocketError);
       this.setErrorString(Msg.notConnected);
       return -1;
     }

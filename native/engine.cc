@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <string>
 #include <cstring>
 
@@ -27,7 +28,15 @@ bool ArgInt(const Napi::CallbackInfo& info, size_t i, int* out) {
         .ThrowAsJavaScriptException();
     return false;
   }
-  *out = info[i].As<Napi::Number>().Int32Value();
+  // Int32Value() would wrap 2^32 + 5 to 5: a different, open descriptor.
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (!(d >= INT32_MIN && d <= INT32_MAX) || d != (double)(int32_t)d) {
+    Napi::RangeError::New(info.Env(), "qsocket engine: argument " + std::to_string(i) +
+                                          " must be a 32-bit integer")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = (int32_t)d;
   return true;
 }
 
@@ -797,20 +806,28 @@ void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
     self->mask_ = 0;
     self->Pin(false);
   }
-  Napi::Env env = self->Env();
-  Napi::HandleScope scope(env);
-  // MakeCallback, so that the microtasks a slot queues (the write flush) run
-  // before control returns to the loop.
-  self->on_notify_.MakeCallback(self->Value(),
-                                {Napi::Number::New(env, events), Napi::Number::New(env, status)},
-                                self->async_);
-  if (env.IsExceptionPending()) {
-    // lib/ catches slot exceptions itself; this is the backstop, reported as
-    // an uncaughtException with native state intact.
-    napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
+  // Raw Node-API calls, each checked: in a worker being terminated, JS can
+  // no longer run, and node-addon-api's wrappers would turn the failure into
+  // a fatal error. A failed call here just means nobody is listening.
+  napi_env env = self->Env();
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value argv[2], fn, recv, result;
+  if (napi_create_int32(env, events, &argv[0]) == napi_ok &&
+      napi_create_int32(env, status, &argv[1]) == napi_ok &&
+      napi_get_reference_value(env, napi_ref(self->on_notify_), &fn) == napi_ok && fn != nullptr &&
+      napi_get_reference_value(env, napi_ref(*self), &recv) == napi_ok && recv != nullptr) {
+    // MakeCallback, so that the microtasks a slot queues (the write flush)
+    // run before control returns to the loop. lib/ catches every exception
+    // of its own; what can still arrive here is a worker's termination.
+    if (napi_make_callback(env, napi_async_context(self->async_), recv, fn, 2, argv, &result) != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      napi_value ignored;
+      if (pending) napi_get_and_clear_last_exception(env, &ignored);
+    }
   }
+  napi_close_handle_scope(env, scope);
 }
 
 }  // namespace qs
