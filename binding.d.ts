@@ -84,6 +84,12 @@ export interface Binding {
   Engine: typeof Engine;
   /** Reads [SO_TYPE, family, SO_PROTOCOL, SO_ACCEPTCONN, connected] without changing `fd` → 0 | -errno. */
   describe(fd: number, out: Int32Array): number;
+  /** Blocking getaddrinfo with a deadline (-1: none), run on a thread of its own. */
+  resolve(name: string, family: 0 | 4 | 6, timeoutMs: number): {
+    status: 'ok' | 'timeout' | 'error';
+    addresses: string[];
+    message: string;
+  };
   /** errno values by name (EAGAIN, ECONNREFUSED, ...). */
   errno: Readonly<Record<string, number>>;
   constants: Constants;

@@ -39,10 +39,43 @@ export type LookupFunction = (
   callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
 ) => void;
 
+/**
+ * Resolves a host name synchronously, for waitForConnected() from
+ * HostLookupState; returns the addresses (empty when there are none) or
+ * throws. `timeoutMs` is the time left (-1: no limit).
+ */
+export type LookupSyncFunction = (hostname: string, family: 0 | 4 | 6, timeoutMs: number) => LookupAddress[];
+
 export interface SocketOptions {
   /** The resolver for host names (default: `dns.lookup`). */
   lookup?: LookupFunction;
+  /**
+   * The resolver the blocking waits use (default: the system's getaddrinfo,
+   * on a thread of its own so the time-out holds).
+   */
+  lookupSync?: LookupSyncFunction;
 }
+
+/** The time left until a deadline, for the blocking waits; -1 means none. */
+function deadline(ms: number): () => number {
+  if (ms < 0) return () => -1;
+  const end = performance.now() + ms;
+  return () => Math.max(0, Math.ceil(end - performance.now()));
+}
+
+function checkWaitTime(ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < -1) {
+    throw new RangeError(`msecs must be an integer >= -1, got ${String(ms)}`);
+  }
+  return Math.min(ms, 0x7fffffff);
+}
+
+const nativeLookupSync: LookupSyncFunction = (hostname, family, timeoutMs) => {
+  const r = binding.resolve(hostname, family, timeoutMs);
+  if (r.status === 'timeout') throw Object.assign(new Error(r.message), { code: 'ETIMEOUT' });
+  if (r.status === 'error') throw Object.assign(new Error(r.message), { code: 'ENOTFOUND' });
+  return r.addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+};
 
 /** Qt's per-address connect time-out: after it, the next address is tried. */
 const CONNECT_TIMEOUT_MS = 30000;
@@ -121,6 +154,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
   #emittingReadyRead = false;
   #emittingBytesWritten = false;
   #lookup: LookupFunction | null;
+  #lookupSync: LookupSyncFunction | null;
+  #readyReadCount = 0;
   #proxy = new QNetworkProxy(ProxyType.DefaultProxy);
   #pendingOptions = new Map<SocketOption, number>();
   #unrefed = false;
@@ -129,6 +164,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     super();
     this.#type = socketType;
     this.#lookup = options.lookup ?? null;
+    this.#lookupSync = options.lookupSync ?? null;
   }
 
   /** Sets the resolver that sockets without one of their own use (default `dns.lookup`). */
@@ -713,7 +749,14 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     else if (failure !== 0) this.#readFailed(failure);
   }
 
+  /** @internal For subclasses: emit readyRead, counted for waitForReadyRead. */
+  protected _emitReadyRead(): void {
+    this.#readyReadCount++;
+    this.readyRead.emit();
+  }
+
   #emitReadyRead(): void {
+    this.#readyReadCount++;
     // Qt does not re-emit readyRead from inside a readyRead slot.
     if (this.#emittingReadyRead) return;
     this.#emittingReadyRead = true;
@@ -865,6 +908,180 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       this.disconnectFromHost();
     }
     return written > 0;
+  }
+
+  // ---- blocking waits -----------------------------------------------------
+  //
+  // Each blocks the calling thread in poll(2) on the descriptor, runs the same
+  // handlers the event loop would (so the same signals fire, once, inside the
+  // call), and leaves the uv_poll interest as the state needs it, so the
+  // event-driven path carries on afterwards. -1 waits forever, 0 polls once.
+
+  /**
+   * Blocks until Connected (true) or the time runs out (false). From
+   * HostLookupState the name is resolved synchronously first, within the
+   * same time. A time-out sets SocketTimeoutError, returns the socket to
+   * Unconnected and does not emit errorOccurred (Qt rule 9).
+   */
+  waitForConnected(msecs = 30000): boolean {
+    const left = deadline(checkWaitTime(msecs));
+    if (this.#state === SocketState.ConnectedState) return true;
+    if (this.#state === SocketState.UnconnectedState || this.#state === SocketState.BoundState) return false;
+    if (this.#state === SocketState.HostLookupState) {
+      const family = this.#protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : this.#protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
+      this.#lookupId++; // the asynchronous lookup's answer is no longer wanted
+      let list: LookupAddress[] = [];
+      let timedOut = false;
+      try {
+        list = (this.#lookupSync ?? nativeLookupSync)(this.#hostName, family, left());
+      } catch (err) {
+        timedOut = (err as NodeJS.ErrnoException)?.code === 'ETIMEOUT';
+      }
+      if (timedOut) return this.#connectTimedOut();
+      this.#startConnecting(
+        list.map((a) => new QHostAddress(a.address)).filter((a) => !a.isNull()),
+        false,
+      );
+    }
+    while (this.#state === SocketState.ConnectingState) {
+      const engine = this.#engine;
+      if (engine === null) break;
+      const r = engine.poll(C.WRITABLE, left());
+      if (r === 0) return this.#connectTimedOut();
+      if (r < 0 && r !== -E.EINTR) break;
+      this.#testConnection();
+    }
+    return this.state() === SocketState.ConnectedState;
+  }
+
+  #connectTimedOut(): false {
+    this.#stopConnectTimer();
+    this.#lookupId++;
+    this.#closeEngine();
+    this.#addresses = [];
+    this.#error = SocketError.SocketTimeoutError;
+    this.setErrorString(Msg.socketTimeout);
+    this.#setState(SocketState.UnconnectedState);
+    return false;
+  }
+
+  #waitTimedOut(): false {
+    this.#setErrorAndEmit(SocketError.SocketTimeoutError, Msg.socketTimeout);
+    return false;
+  }
+
+  /**
+   * Blocks until new data has been read into the buffer (readyRead emitted,
+   * true), the time runs out (SocketTimeoutError emitted, the connection
+   * kept, false), or the connection closes or fails (false, with the usual
+   * signals). Pending output is written meanwhile.
+   */
+  override waitForReadyRead(msecs = 30000): boolean {
+    const left = deadline(checkWaitTime(msecs));
+    if (this.#state === SocketState.UnconnectedState) return false;
+    if (
+      (this.#state === SocketState.HostLookupState || this.#state === SocketState.ConnectingState) &&
+      !this.waitForConnected(left())
+    ) {
+      return false;
+    }
+    const start = this.#readyReadCount;
+    for (;;) {
+      const engine = this.#engine;
+      if (engine === null || (this.#state !== SocketState.ConnectedState && this.#state !== SocketState.BoundState)) return false;
+      const events = C.READABLE | (this.#writeBuffer.isEmpty() ? 0 : C.WRITABLE);
+      const r = engine.poll(events, left());
+      if (r === 0) return this.#waitTimedOut();
+      if (r < 0) {
+        if (r === -E.EINTR) continue;
+        return false;
+      }
+      if (r & C.WRITABLE) this.#flushWriteBuffer();
+      if (r & (C.READABLE | C.DISCONNECT | C.ERROR) && this.#engine === engine) {
+        if (r & C.ERROR && !(r & C.READABLE)) this._exceptionNotification(-E.EBADF);
+        else this._readNotification();
+      }
+      if (this.#readyReadCount !== start) return true;
+      if (!this._wantsRead() && this.#writeBuffer.isEmpty()) {
+        // The read buffer is full: nothing can arrive until it is read.
+        if (left() === 0) return this.#waitTimedOut();
+        if (this.#state === SocketState.ConnectedState) return false;
+      }
+    }
+  }
+
+  /**
+   * Blocks until at least one chunk of the write buffer has been written
+   * (bytesWritten emitted, true). False at once when nothing is buffered or
+   * the socket is Unconnected; on time-out, SocketTimeoutError is emitted and
+   * the connection kept.
+   */
+  override waitForBytesWritten(msecs = 30000): boolean {
+    const left = deadline(checkWaitTime(msecs));
+    if (this.#state === SocketState.UnconnectedState || this.#writeBuffer.isEmpty()) return false;
+    if (
+      (this.#state === SocketState.HostLookupState || this.#state === SocketState.ConnectingState) &&
+      !this.waitForConnected(left())
+    ) {
+      return false;
+    }
+    for (;;) {
+      const engine = this.#engine;
+      if (engine === null || this.#writeBuffer.isEmpty()) return false;
+      if (this.#state !== SocketState.ConnectedState && this.#state !== SocketState.ClosingState) return false;
+      // Reading too, so that a peer that only drains after we read it back
+      // (an echo server, say) cannot deadlock us.
+      const events = C.WRITABLE | (this._wantsRead() ? C.READABLE : 0);
+      const r = engine.poll(events, left());
+      if (r === 0) return this.#waitTimedOut();
+      if (r < 0) {
+        if (r === -E.EINTR) continue;
+        return false;
+      }
+      if (r & (C.READABLE | C.DISCONNECT) && this.#state === SocketState.ConnectedState) this._readNotification();
+      if (r & (C.WRITABLE | C.ERROR) && this.#engine === engine && this.#flushWriteBuffer()) return true;
+      if (r & C.ERROR && this.#engine === engine) this._exceptionNotification(-E.EBADF);
+    }
+  }
+
+  /**
+   * Blocks until the socket is Unconnected (true): after disconnectFromHost()
+   * while the write buffer drains, or until the peer closes. False at once
+   * when already Unconnected; on time-out, SocketTimeoutError is emitted.
+   */
+  waitForDisconnected(msecs = 30000): boolean {
+    const left = deadline(checkWaitTime(msecs));
+    if (this.#state === SocketState.UnconnectedState) return false;
+    if (
+      (this.#state === SocketState.HostLookupState || this.#state === SocketState.ConnectingState) &&
+      !this.waitForConnected(left())
+    ) {
+      return false;
+    }
+    while (this.state() !== SocketState.UnconnectedState) {
+      const engine = this.#engine;
+      if (engine === null) break;
+      const reading = this.#state === SocketState.ConnectedState;
+      const events = (reading ? C.READABLE : 0) | (this.#writeBuffer.isEmpty() ? 0 : C.WRITABLE);
+      if (events === 0) break; // nothing can change the state any more
+      const r = engine.poll(events, left());
+      if (r === 0) return this.#waitTimedOut();
+      if (r < 0) {
+        if (r === -E.EINTR) continue;
+        return false;
+      }
+      if (r & C.WRITABLE) this.#flushWriteBuffer();
+      if (reading && r & (C.READABLE | C.DISCONNECT | C.ERROR) && this.#engine === engine) {
+        const before = this._buffer.size();
+        this._readNotification();
+        // A full read buffer makes no progress: drop what cannot be read,
+        // since the caller is waiting for the end, not for data.
+        if (this._buffer.size() === before && !this._wantsRead() && this.#state === SocketState.ConnectedState) {
+          return this.#waitTimedOut();
+        }
+      }
+    }
+    return this.state() === SocketState.UnconnectedState;
   }
 
   // ---- internals ----------------------------------------------------------

@@ -187,6 +187,47 @@ export class QTcpServer implements EngineReceiver {
     return s;
   }
 
+  /**
+   * Blocks the calling thread until a connection is accepted (true, with
+   * newConnection emitted inside the call) or `msecs` pass (false; -1 waits
+   * forever, 0 only looks). Qt's `bool *timedOut` out-parameter is an
+   * optional object whose `value` is set: `const t = { value: false };
+   * server.waitForNewConnection(100, t)`.
+   */
+  waitForNewConnection(msecs = 0, timedOut?: { value: boolean }): boolean {
+    if (typeof msecs !== 'number' || !Number.isInteger(msecs) || msecs < -1) {
+      throw new RangeError(`msecs must be an integer >= -1, got ${String(msecs)}`);
+    }
+    if (timedOut) timedOut.value = false;
+    const engine = this.#engine;
+    if (engine === null) return false;
+    const end = msecs < 0 ? -1 : performance.now() + msecs;
+    for (;;) {
+      if (this.#pending.length >= this.#maxPending || this.#paused) {
+        // Accepting is held back; only taking a connection frees it.
+        if (timedOut) timedOut.value = true;
+        return false;
+      }
+      const left = end < 0 ? -1 : Math.max(0, Math.ceil(end - performance.now()));
+      const r = engine.poll(C.READABLE, left);
+      if (r === 0) {
+        if (timedOut) timedOut.value = true;
+        this.#setError(SocketError.SocketTimeoutError, Msg.socketTimeout);
+        return false;
+      }
+      if (r < 0 && r !== -E.EINTR) {
+        const f = mapErrno('accept', -r);
+        this.#setError(f.error, f.message);
+        return false;
+      }
+      const before = this.#pending.length;
+      this._readNotification();
+      if (this.#pending.length > before) return true;
+      // Closed by a slot, or out of descriptors (acceptError was emitted).
+      if (this.#engine !== engine || this.#backoffTimer !== null) return false;
+    }
+  }
+
   /** Stops accepting; connections wait in the kernel's backlog. */
   pauseAccepting(): void {
     this.#paused = true;

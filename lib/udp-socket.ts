@@ -226,7 +226,7 @@ export class QUdpSocket extends QAbstractSocket {
     this.#reemitQueued = true;
     setImmediate(() => {
       this.#reemitQueued = false;
-      if (this.#queued() > 0 && this.isOpen()) this.readyRead.emit();
+      if (this.#queued() > 0 && this.isOpen()) this._emitReadyRead();
     });
   }
 
@@ -279,7 +279,7 @@ export class QUdpSocket extends QAbstractSocket {
       return;
     }
     this._syncNotifications();
-    if (this.#queued() > before) this.readyRead.emit();
+    if (this.#queued() > before) this._emitReadyRead();
   }
 
   /** @internal EngineReceiver: an error is pending on the socket (an ICMP error, say). */

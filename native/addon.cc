@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "errno_list.h"
+#include "resolve.h"
 #include "sockaddr.h"
 
 namespace qs {
@@ -99,6 +100,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   });
   exports.Set("Engine", Engine::Define(env));
   exports.Set("describe", Napi::Function::New(env, Engine::Describe, "describe"));
+  exports.Set("resolve", Napi::Function::New(env, Resolve, "resolve"));
   exports.Set("errno", Errnos(env));
   exports.Set("constants", Constants(env));
   // Asynchronous, because closing a uv_poll_t completes on a later loop turn;

@@ -64,6 +64,36 @@ test('fortune server and fortune client', async () => {
   }
 }, 30000);
 
+test('the blocking fortune client fetches fortunes from a worker while the main loop keeps turning', async () => {
+  const server = spawn(process.execPath, [example('fortune-server.js')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve) => {
+      let out = '';
+      server.stdout!.on('data', (d) => {
+        out += d;
+        const m = /running on 127\.0\.0\.1:(\d+)/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const c = spawn(process.execPath, [example('blocking-fortune-client.js'), '127.0.0.1', String(port), '3'], { cwd: root });
+      let out = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (out += d));
+      c.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines.length).toBe(4);
+    for (const fortune of lines.slice(0, 3)) expect(fortune).toMatch(/^[A-Z].*\.$/);
+    const turns = Number(/turned (\d+) times/.exec(lines[3])![1]);
+    expect(turns).toBeGreaterThan(1);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.on('exit', r));
+  }
+}, 30000);
+
 test('the fortune client reports a refused connection', () => {
   const r = runNode([example('fortune-client.js'), '127.0.0.1', '1']);
   expect(r.stderr).toContain('Connection refused');

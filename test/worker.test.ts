@@ -50,3 +50,23 @@ test('a worker terminated with a connected socket closes its descriptor and the 
     await peer.close();
   }
 }, 30000);
+
+test('blocking waits in a worker against a server on the main thread', async () => {
+  const peer = await startEcho();
+  try {
+    const rounds = 50;
+    const worker = new Worker(path.join(__dirname, 'fixtures/worker-blocking.js'), { workerData: { port: peer.port, rounds } });
+    const result = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    expect(result).toEqual({
+      connected: true,
+      replies: Array.from({ length: rounds }, (_, i) => `round ${i};`),
+      disconnected: true,
+    });
+    await worker.terminate();
+  } finally {
+    await peer.close();
+  }
+}, 30000);
