@@ -33,8 +33,9 @@ export declare class Engine {
   sendTo(buf: Uint8Array, off: number, len: number, addr: Uint8Array): number;
   /**
    * recvmmsg: up to min(slab.length / slotSize, 64) datagrams → count | -errno. Datagram i is at
-   * slab[i*slotSize]; meta[2i] is its length (slotSize+1 if truncated), meta[2i+1] its hop limit or
-   * -1; its sender is at addrs[i*ADDR_SIZE], its destination (IP_PKTINFO) at dsts[i*ADDR_SIZE].
+   * slab[i*slotSize]; meta[4i] is its length (slotSize+1 if truncated), meta[4i+1] its hop limit or
+   * -1, meta[4i+2] and meta[4i+3] its SO_TIMESTAMPNS seconds (unsigned) and nanoseconds (-1: none);
+   * its sender is at addrs[i*ADDR_SIZE], its destination (IP_PKTINFO) at dsts[i*ADDR_SIZE].
    */
   recvMany(slab: Uint8Array, slotSize: number, meta: Int32Array, addrs: Uint8Array, dsts: Uint8Array): number;
   /** sendmmsg: datagram i to addrs[i*ADDR_SIZE] (kind 0: the connected peer) → datagrams sent | -errno. */
@@ -90,6 +91,18 @@ export interface Binding {
     addresses: string[];
     message: string;
   };
+  /** socketpair(AF_UNIX, type | NONBLOCK | CLOEXEC) → [fd, fd] | -errno. */
+  socketpair(type?: number): [number, number] | number;
+  /** One sendmsg of `data` (at least one byte is sent) with SCM_RIGHTS for `fds` → bytes | -errno. */
+  sendFds(fd: number, data: Uint8Array, fds: Int32Array): number;
+  /** One recvmsg → bytes | -errno; fdsOut[0] = how many descriptors came, fdsOut[1..] = them (the caller owns them). */
+  recvFds(fd: number, buf: Uint8Array, fdsOut: Int32Array): number;
+  /** One datagram to the AF_UNIX datagram socket at `addr` (neutral layout, kind 1), with SCM_RIGHTS → 0 | -errno. */
+  notifySocket(addr: Uint8Array, data: Uint8Array, fds: Int32Array): number;
+  /** FD_CLOEXEC: set 1 / clear 0 / query -1 → the flag after the call (0 or 1) | -errno. */
+  cloexec(fd: number, set: -1 | 0 | 1): number;
+  /** close(2), for descriptors received but never adopted → 0 | -errno. */
+  closeFd(fd: number): number;
   /** errno values by name (EAGAIN, ECONNREFUSED, ...). */
   errno: Readonly<Record<string, number>>;
   constants: Constants;

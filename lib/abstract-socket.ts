@@ -16,12 +16,14 @@ import {
 } from './enums';
 import { Msg, mapErrno, SocketFailure, SocketOp } from './errors';
 import { QHostAddress } from './host-address';
-import { QIODevice, checkSize } from './io-device';
+import { QIODevice, WritableData, checkSize, toOwnedBuffer } from './io-device';
 import { EngineReceiver, SocketEngine } from './native-engine';
 import { QAuthenticator, QNetworkProxy } from './network-proxy';
 import { RingBuffer } from './ring-buffer';
 import { Signal } from './signal';
 import { optionSlot } from './socket-options';
+import { negotiatorFor, proxyProblem } from './proxy/select';
+import { ProxyMsg, ProxyTunnel, TunnelHost } from './proxy/tunnel';
 
 /** One resolved address, as `dns.lookup(name, { all: true })` gives them. */
 export interface LookupAddress {
@@ -88,7 +90,23 @@ const READS_PER_EVENT = 16;
 // returns is copied out at once, so no two reads ever share it.
 const readScratch = Buffer.allocUnsafe(READ_CHUNK);
 
+const fdScratch = new Int32Array(65);
+
 let defaultLookup: LookupFunction = dns.lookup as unknown as LookupFunction;
+
+/** A failure to reach the proxy itself, in Qt's proxy terms. */
+function proxyConnectFailure(f: SocketFailure): SocketFailure {
+  switch (f.error) {
+    case SocketError.ConnectionRefusedError:
+      return { error: SocketError.ProxyConnectionRefusedError, message: ProxyMsg.refused };
+    case SocketError.SocketTimeoutError:
+      return { error: SocketError.ProxyConnectionTimeoutError, message: ProxyMsg.timeout };
+    case SocketError.HostNotFoundError:
+      return { error: SocketError.ProxyNotFoundError, message: ProxyMsg.notFound };
+    default:
+      return f;
+  }
+}
 
 /** @internal Whether `fd` can name a descriptor at all (0 to 2^31-1); others are invalid, never wrapped. */
 export function isDescriptorNumber(fd: number): boolean {
@@ -108,7 +126,7 @@ export function checkPort(port: unknown): number {
  * connection state machine, Qt's signals and errors, a bounded read buffer
  * and a write buffer flushed when the current JS task ends.
  */
-export class QAbstractSocket extends QIODevice implements EngineReceiver {
+export class QAbstractSocket extends QIODevice implements EngineReceiver, TunnelHost {
   static readonly SocketType = SocketType;
   static readonly SocketState = SocketState;
   static readonly SocketError = SocketError;
@@ -127,6 +145,12 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
   readonly hostFound = new Signal<[]>('hostFound');
   /** Emitted on every state change, with the new state. */
   readonly stateChanged = new Signal<[SocketState]>('stateChanged');
+  /**
+   * Emitted with descriptors that arrived (SCM_RIGHTS) once
+   * setDescriptorPassing(true) is on. The slots own them: wrap them with
+   * setSocketDescriptor() or close them with closeDescriptor(). Not in Qt.
+   */
+  readonly descriptorsReceived = new Signal<[number[]]>('descriptorsReceived');
   /** Emitted when a proxy asks for credentials. */
   readonly proxyAuthenticationRequired = new Signal<[QNetworkProxy, QAuthenticator]>('proxyAuthenticationRequired');
 
@@ -158,6 +182,17 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
   #readyReadCount = 0;
   #proxy = new QNetworkProxy(ProxyType.DefaultProxy);
   #pendingOptions = new Map<SocketOption, number>();
+  /** Where connect() goes: the destination, or the proxy while tunnelling. */
+  #connectHost = '';
+  #connectPort = 0;
+  #tunnel: ProxyTunnel | null = null;
+  #proxyTimeout = 30000;
+  #proxyAddresses: QHostAddress[] = [];
+  #unixDomain = false;
+  #passDescriptors = false;
+  #receivedFds: number[] = [];
+  #localPath = '';
+  #peerPath = '';
   #unrefed = false;
 
   constructor(socketType: SocketType, options: SocketOptions = {}) {
@@ -189,8 +224,9 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     return this.#error;
   }
 
+  /** TcpSocket or UdpSocket; UnknownSocketType for an adopted UNIX-domain descriptor. */
   socketType(): SocketType {
-    return this.#type;
+    return this.#unixDomain ? SocketType.UnknownSocketType : this.#type;
   }
 
   /** True while the socket has a usable descriptor. */
@@ -231,7 +267,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
 
   /** The name given to connectToHost, or '' when none was. */
   peerName(): string {
-    return this.#peerName !== '' ? this.#peerName : this.#hostName;
+    if (this.#peerName !== '') return this.#peerName;
+    return this.#hostName !== '' ? this.#hostName : this.#peerPath;
   }
 
   setLocalAddress(address: QHostAddress): void {
@@ -388,23 +425,32 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     this.#setState(SocketState.HostLookupState);
     if (this.state() !== SocketState.HostLookupState) return;
 
+    this.#tunnel?.cancel();
+    this.#tunnel = null;
+    this.#connectHost = hostName;
+    this.#connectPort = port;
     const proxy = this.#effectiveProxy();
     if (proxy.type() !== ProxyType.NoProxy) {
-      // Proxy engines arrive with the proxy issue; until then say so plainly
-      // instead of connecting directly behind the user's back.
-      this.#failConnect({
-        error: SocketError.UnsupportedSocketOperationError,
-        message: 'qsocket does not support proxies yet: use QNetworkProxy.NoProxy',
-      }, true);
-      return;
+      const problem = proxyProblem(proxy, this.#type);
+      if (problem !== null) {
+        this.#failConnect({ error: SocketError.UnsupportedSocketOperationError, message: problem }, true);
+        return;
+      }
+      // The proxy resolves the destination's name (no local lookup happens);
+      // what is looked up here is the proxy's own host.
+      const target = { host: literal.isNull() ? hostName : literal.toString(), port, isName: literal.isNull() };
+      this.#tunnel = new ProxyTunnel(proxy, target, negotiatorFor(proxy), this.#proxyTimeout, this);
+      this.#connectHost = proxy.hostName();
+      this.#connectPort = proxy.port();
     }
 
-    if (!literal.isNull()) {
-      this.#startConnecting([literal], true);
+    const connectLiteral = this.#tunnel ? new QHostAddress(this.#connectHost) : literal;
+    if (!connectLiteral.isNull()) {
+      this.#startConnecting([connectLiteral], true);
       return;
     }
     const id = ++this.#lookupId;
-    const family = protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
+    const family = this.#tunnel ? 0 : protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
     const lookup = this.#lookup ?? defaultLookup;
     const done = (err: NodeJS.ErrnoException | null, list: LookupAddress[] | undefined) => {
       if (id !== this.#lookupId || this.#state !== SocketState.HostLookupState) return;
@@ -412,7 +458,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       this.#startConnecting(addresses, false);
     };
     try {
-      lookup(hostName, { all: true, family }, done);
+      lookup(this.#connectHost, { all: true, family }, done);
     } catch (err) {
       // A resolver that throws (node's own does for some malformed names)
       // is a failed lookup, reported from the loop like any other.
@@ -424,6 +470,19 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     return this.#proxy.type() === ProxyType.DefaultProxy ? QNetworkProxy.applicationProxy() : this.#proxy;
   }
 
+  /** How long a proxy may take to set up the tunnel once connected to (default 30 s). */
+  proxyTimeout(): number {
+    return this.#proxyTimeout;
+  }
+
+  /**
+   * Sets the proxy negotiation time-out; past it the connect fails with
+   * ProxyConnectionTimeoutError. Not in Qt, whose value is fixed.
+   */
+  setProxyTimeout(msecs: number): void {
+    this.#proxyTimeout = checkSize('msecs', msecs);
+  }
+
   #startConnecting(addresses: QHostAddress[], synchronous: boolean): void {
     if (this.state() !== SocketState.HostLookupState) return;
     const wanted = addresses.filter(
@@ -433,9 +492,15 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
         a.protocol() === this.#protocol,
     );
     if (wanted.length === 0) {
-      this.#failConnect({ error: SocketError.HostNotFoundError, message: Msg.hostNotFound }, synchronous);
+      this.#failConnect(
+        this.#tunnel
+          ? { error: SocketError.ProxyNotFoundError, message: ProxyMsg.notFound }
+          : { error: SocketError.HostNotFoundError, message: Msg.hostNotFound },
+        synchronous,
+      );
       return;
     }
+    if (this.#tunnel) this.#proxyAddresses = wanted.slice();
     this.#setState(SocketState.ConnectingState);
     if (this.state() !== SocketState.ConnectingState) return;
     this.hostFound.emit();
@@ -453,12 +518,12 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       if (r === 0) {
         this.#engine = engine;
         this.#applyPendingOptions(engine);
-        r = engine.connect(address, this.#port);
+        r = engine.connect(address, this.#connectPort);
       }
       if (r === 0 || r === -E.EINPROGRESS) {
         // Even an immediate success is reported from the loop, so that
         // connected never fires inside connectToHost.
-        this.#peerAddress = address;
+        if (this.#tunnel === null) this.#peerAddress = address;
         this.#peerPort = this.#port;
         this.#syncNotifications();
         this.#startConnectTimer();
@@ -468,7 +533,9 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       engine.close();
       this.#engine = null;
     }
-    this.#failConnect(this.#lastConnectFailure ?? { error: SocketError.ConnectionRefusedError, message: Msg.refused }, synchronous);
+    let failure = this.#lastConnectFailure ?? { error: SocketError.ConnectionRefusedError, message: Msg.refused };
+    if (this.#tunnel) failure = proxyConnectFailure(failure);
+    this.#failConnect(failure, synchronous);
   }
 
   /**
@@ -486,6 +553,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     }
     this.#stopConnectTimer();
     this.#closeEngine();
+    this.#tunnel?.cancel();
+    this.#tunnel = null;
     this.#addresses = [];
     this.#peerAddress = new QHostAddress();
     this.#peerPort = 0;
@@ -529,16 +598,88 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     }
     this.#stopConnectTimer();
     this.#addresses = [];
+    if (this.#tunnel !== null) {
+      // Connected to the proxy: the tunnel is next, still in ConnectingState.
+      this.#syncNotifications();
+      this.#tunnel.begin();
+      return;
+    }
     this.#fetchEndpoints();
+    this.#becomeConnected(null);
+  }
+
+  /** Connected (directly or through a tunnel): the state, the signal, then what was waiting. */
+  #becomeConnected(leftover: Buffer | null): void {
     this.#setState(SocketState.ConnectedState);
     if (this.state() !== SocketState.ConnectedState) return;
     this.connected.emit();
     if (this.state() !== SocketState.ConnectedState) return;
+    if (leftover !== null && leftover.length > 0) {
+      this._buffer.append(leftover);
+      this.#syncNotifications();
+      this.#emitReadyRead();
+      if (this.state() !== SocketState.ConnectedState) return;
+    }
     if (this.#pendingClose) {
       this.disconnectFromHost();
       return;
     }
     if (!this.#writeBuffer.isEmpty()) this.#flushWriteBuffer();
+  }
+
+  // ---- proxy tunnel (TunnelHost) -----------------------------------------
+
+  /** @internal */
+  _tunnelWrite(data: Buffer): boolean {
+    const engine = this.#engine;
+    if (engine === null) return false;
+    let off = 0;
+    // Negotiation messages are a few hundred bytes at most: the kernel's
+    // buffer of a fresh connection always has room for them.
+    while (off < data.length) {
+      const n = engine.write(data, off, data.length - off);
+      if (n > 0) {
+        off += n;
+        continue;
+      }
+      if (n === -E.EINTR) continue;
+      this.#failConnect({ error: SocketError.ProxyConnectionClosedError, message: ProxyMsg.closed }, false);
+      return false;
+    }
+    return true;
+  }
+
+  /** @internal */
+  _tunnelUp(leftover: Buffer): void {
+    const engine = this.#engine;
+    this.#tunnel = null;
+    const local = engine?.localEndpoint();
+    if (local) {
+      this.#localAddress = local.address;
+      this.#localPort = local.port;
+    }
+    // The peer is the destination, not the proxy (an IP literal, or null
+    // for a name only the proxy resolved).
+    this.#peerAddress = new QHostAddress(this.#hostName);
+    this.#peerPort = this.#port;
+    this.#becomeConnected(leftover);
+  }
+
+  /** @internal */
+  _tunnelFailed(failure: SocketFailure): void {
+    this.#failConnect(failure, false);
+  }
+
+  /** @internal */
+  _tunnelReconnect(): void {
+    this.#closeEngine();
+    this.#addresses = this.#proxyAddresses.slice();
+    this.#connectToNextAddress();
+  }
+
+  /** @internal */
+  _tunnelAskCredentials(proxy: QNetworkProxy, authenticator: QAuthenticator): void {
+    this.proxyAuthenticationRequired.emit(proxy, authenticator);
   }
 
   #fetchEndpoints(): void {
@@ -548,11 +689,13 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     if (local) {
       this.#localAddress = local.address;
       this.#localPort = local.port;
+      this.#localPath = local.path ?? '';
     }
     const peer = engine.peerEndpoint();
     if (peer) {
       this.#peerAddress = peer.address;
       this.#peerPort = peer.port;
+      this.#peerPath = peer.path ?? '';
     }
   }
 
@@ -591,6 +734,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
   #finishDisconnect(): void {
     const previous = this.#state;
     this.#stopConnectTimer();
+    this.#tunnel?.cancel();
+    this.#tunnel = null;
     this.#closeEngine();
     this.#addresses = [];
     this.#writeBuffer.clear();
@@ -598,13 +743,17 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     this.readChannelFinished.emit();
     if (previous === SocketState.ConnectedState || previous === SocketState.ClosingState) this.disconnected.emit();
     // A slot may have started a new connection; its endpoints must survive.
-    if (this.#state === SocketState.UnconnectedState && this.#engine === null) {
-      this.#localAddress = new QHostAddress();
-      this.#localPort = 0;
-      this.#peerAddress = new QHostAddress();
-      this.#peerPort = 0;
-      this.#peerName = '';
-    }
+    if (this.#state === SocketState.UnconnectedState && this.#engine === null) this.#clearEndpoints();
+  }
+
+  #clearEndpoints(): void {
+    this.#localAddress = new QHostAddress();
+    this.#localPort = 0;
+    this.#peerAddress = new QHostAddress();
+    this.#peerPort = 0;
+    this.#peerName = '';
+    this.#localPath = '';
+    this.#peerPath = '';
   }
 
   /**
@@ -624,13 +773,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
   override close(): void {
     super.close();
     if (this.#state !== SocketState.UnconnectedState) this.disconnectFromHost();
-    if (this.#state === SocketState.UnconnectedState && this.#engine === null) {
-      this.#localAddress = new QHostAddress();
-      this.#localPort = 0;
-      this.#peerAddress = new QHostAddress();
-      this.#peerPort = 0;
-      this.#peerName = '';
-    }
+    if (this.#state === SocketState.UnconnectedState && this.#engine === null) this.#clearEndpoints();
   }
 
   #closeEngine(): void {
@@ -661,14 +804,16 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     const r = isDescriptorNumber(fd) ? binding.describe(fd, info) : -E.EBADF;
     if (r < 0) return refuse(mapErrno('adopt', -r));
     const [type, domain, , listening, connectedNow] = info;
-    const problem = this._checkDescriptor({ type, domain, listening: listening !== 0, connected: connectedNow !== 0 }, state);
-    if (problem !== null) return refuse({ error: SocketError.UnsupportedSocketOperationError, message: problem });
+    const checked = this._checkDescriptor({ type, domain, listening: listening !== 0, connected: connectedNow !== 0 }, state);
+    if (typeof checked === 'string') return refuse({ error: SocketError.UnsupportedSocketOperationError, message: checked });
+    state = checked;
 
     const engine = new SocketEngine(this);
     const a = engine.adopt(fd, domain);
     if (a < 0) return refuse(mapErrno('adopt', -a));
 
     this.#resetSilently();
+    this.#unixDomain = domain === C.AF_UNIX;
     this.#engine = engine;
     this.#applyPendingOptions(engine);
     this.#error = SocketError.UnknownSocketError;
@@ -686,23 +831,117 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
   }
 
   /**
-   * @internal Whether a descriptor of this kind fits this class; returns a
-   * reason to refuse it, or null. Subclasses narrow it.
+   * @internal Whether a descriptor of this kind fits this class: a reason to
+   * refuse it, or the state to adopt it in. The kernel wins over the caller
+   * where they disagree and the kernel's answer is usable: a stream socket
+   * that is connected is adopted as Connected whatever state was asked for;
+   * asking Connected for one that is not is refused. Subclasses narrow it.
    */
   protected _checkDescriptor(
     d: { type: number; domain: number; listening: boolean; connected: boolean },
     state: SocketState,
-  ): string | null {
-    if (d.domain !== C.AF_INET && d.domain !== C.AF_INET6) return Msg.unsupported;
+  ): string | SocketState {
+    if (d.domain !== C.AF_INET && d.domain !== C.AF_INET6 && d.domain !== C.AF_UNIX) return Msg.unsupported;
     if (d.listening) return `${Msg.unsupported}: the descriptor is a listening socket`;
+    if (state === SocketState.ListeningState || state === SocketState.HostLookupState || state === SocketState.ClosingState) {
+      return `${Msg.unsupported}: a descriptor cannot be adopted in ${SocketState[state]}`;
+    }
     if (state === SocketState.ConnectedState && !d.connected) return `${Msg.unsupported}: the descriptor is not connected`;
-    return null;
+    if (d.connected && d.type === C.SOCK_STREAM) return SocketState.ConnectedState;
+    return state;
+  }
+
+  /**
+   * Gives the descriptor back, open, and forgets it: polling stops and the
+   * socket is Unconnected (stateChanged, no disconnected), its read buffer
+   * still readable. Returns the descriptor, or -1 when there is none or when
+   * output is still buffered (it would be lost): then flush() or
+   * waitForBytesWritten() first. Not in Qt.
+   */
+  detachSocketDescriptor(): number {
+    const engine = this.#engine;
+    if (engine === null) return -1;
+    if (!this.#writeBuffer.isEmpty()) this.#flushWriteBuffer();
+    if (!this.#writeBuffer.isEmpty()) {
+      this.#error = SocketError.OperationError;
+      this.setErrorString('Output is still buffered: flush it before detaching the descriptor');
+      return -1;
+    }
+    this.#engine = null;
+    const fd = engine.detach();
+    this.#stopConnectTimer();
+    this.#tunnel?.cancel();
+    this.#tunnel = null;
+    this.#lookupId++;
+    this.#clearEndpoints();
+    this.#setState(SocketState.UnconnectedState);
+    return fd;
+  }
+
+  /**
+   * Lets this (UNIX-domain stream) socket receive descriptors: reads use
+   * recvmsg and each batch that arrives is emitted as descriptorsReceived.
+   * Without it, descriptors sent to the socket are closed by the kernel.
+   * Not in Qt.
+   */
+  setDescriptorPassing(on: boolean): void {
+    this.#passDescriptors = on === true;
+  }
+
+  /**
+   * Sends descriptors (SCM_RIGHTS) with `data` (at least one byte is always
+   * sent; default a single NUL) over this UNIX-domain stream socket, after
+   * the bytes already written. The descriptors stay open here: the peer gets
+   * copies. Returns false with error() set when they cannot go now. Not in Qt.
+   */
+  sendDescriptors(fds: readonly number[], data: WritableData = Buffer.alloc(1)): boolean {
+    if (!Array.isArray(fds) || fds.some((fd) => !isDescriptorNumber(fd))) throw new TypeError('fds must be an array of descriptors');
+    if (fds.length === 0 || fds.length > 64) throw new RangeError('between 1 and 64 descriptors per message');
+    const engine = this.#engine;
+    if (engine === null || this.#state !== SocketState.ConnectedState) {
+      this.#error = SocketError.UnknownSocketError;
+      this.setErrorString(Msg.notConnected);
+      return false;
+    }
+    // Bytes written earlier go first, so the descriptors arrive where the
+    // byte stream says they do.
+    this.#flushWriteBuffer();
+    if (!this.#writeBuffer.isEmpty()) {
+      this.#setErrorAndEmit(SocketError.TemporaryError, 'Output is still buffered: wait for bytesWritten, then send the descriptors');
+      return false;
+    }
+    const payload = toOwnedBuffer(data);
+    const body = payload.length > 0 ? payload : Buffer.alloc(1);
+    const n = binding.sendFds(engine.fd(), body, Int32Array.from(fds));
+    if (n < 0) {
+      const f = mapErrno('write', -n);
+      this.#setErrorAndEmit(f.error, f.message);
+      return false;
+    }
+    // The descriptors went with the first byte; the rest is ordinary output.
+    if (n < body.length) {
+      this.#writeBuffer.append(body.subarray(n));
+      this.#queueFlush();
+    }
+    return true;
+  }
+
+  /** For a UNIX-domain socket, its own path ('@name' for the abstract namespace); '' otherwise. */
+  localPath(): string {
+    return this.#localPath;
+  }
+
+  /** For a UNIX-domain socket, the peer's path ('@name' when abstract, '' when unnamed). */
+  peerPath(): string {
+    return this.#peerPath;
   }
 
   /** Qt's resetSocketLayer: drops the old connection without any signal. */
   #resetSilently(): void {
     this.#lookupId++;
     this.#stopConnectTimer();
+    this.#tunnel?.cancel();
+    this.#tunnel = null;
     this.#closeEngine();
     this._buffer.clear();
     this.#writeBuffer.clear();
@@ -715,12 +954,19 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     this.#peerPort = 0;
     this.#peerName = '';
     this.#hostName = '';
+    this.#unixDomain = false;
+    this.#localPath = '';
+    this.#peerPath = '';
   }
 
   // ---- reading ------------------------------------------------------------
 
   /** @internal EngineReceiver: the descriptor is readable. */
   _readNotification(): void {
+    if (this.#tunnel?.isNegotiating() && this.#state === SocketState.ConnectingState) {
+      this.#tunnelRead();
+      return;
+    }
     if (this.#state !== SocketState.ConnectedState || this.#engine === null) return;
     let got = 0;
     let eof = false;
@@ -729,7 +975,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       let want = READ_CHUNK;
       if (this.#readBufferSize > 0) want = Math.min(want, this.#readBufferSize - this._buffer.size());
       if (want <= 0) break;
-      const n = this.#engine.read(readScratch, 0, want);
+      const n = this.#passDescriptors ? this.#readWithDescriptors(want) : this.#engine.read(readScratch, 0, want);
       if (n > 0) {
         this._buffer.append(Buffer.from(readScratch.subarray(0, n)));
         got += n;
@@ -741,6 +987,14 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       break;
     }
     this.#syncNotifications();
+    if (this.#receivedFds.length > 0) {
+      const fds = this.#receivedFds;
+      this.#receivedFds = [];
+      // Descriptors nobody takes would leak: close them.
+      if (this.descriptorsReceived.receivers() === 0) for (const fd of fds) binding.closeFd(fd);
+      else this.descriptorsReceived.emit(fds);
+      if (this.state() !== SocketState.ConnectedState) return;
+    }
     if (got > 0) {
       this.#emitReadyRead();
       if (this.state() !== SocketState.ConnectedState) return;
@@ -753,6 +1007,23 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
   protected _emitReadyRead(): void {
     this.#readyReadCount++;
     this.readyRead.emit();
+  }
+
+  /** recvmsg into the read scratch, collecting SCM_RIGHTS → bytes | -errno. */
+  #readWithDescriptors(want: number): number {
+    const n = binding.recvFds(this.#engine!.fd(), readScratch.subarray(0, want), fdScratch);
+    for (let i = 0; i < fdScratch[0]; i++) this.#receivedFds.push(fdScratch[1 + i]);
+    return n;
+  }
+
+  /** Reads the proxy's answer during a negotiation and hands it to the tunnel. */
+  #tunnelRead(): void {
+    const engine = this.#engine;
+    const tunnel = this.#tunnel;
+    if (engine === null || tunnel === null) return;
+    const n = engine.read(readScratch, 0, READ_CHUNK);
+    if (n > 0) tunnel.feed(Buffer.from(readScratch.subarray(0, n)));
+    else if (n === 0 || (n !== -E.EAGAIN && n !== -E.EWOULDBLOCK && n !== -E.EINTR)) tunnel.closed();
   }
 
   #emitReadyRead(): void {
@@ -832,7 +1103,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
   /** @internal EngineReceiver: the descriptor is writable. */
   _writeNotification(): void {
     if (this.#state === SocketState.ConnectingState) {
-      this.#testConnection();
+      if (!this.#tunnel?.isNegotiating()) this.#testConnection();
       return;
     }
     this.#flushWriteBuffer();
@@ -847,7 +1118,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     const engine = this.#engine;
     if (engine === null) return;
     if (this.#state === SocketState.ConnectingState) {
-      this.#testConnection();
+      if (this.#tunnel?.isNegotiating()) this.#tunnelRead();
+      else this.#testConnection();
       return;
     }
     if (this.#state === SocketState.ConnectedState) this._readNotification();
@@ -933,7 +1205,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
       let list: LookupAddress[] = [];
       let timedOut = false;
       try {
-        list = (this.#lookupSync ?? nativeLookupSync)(this.#hostName, family, left());
+        list = (this.#lookupSync ?? nativeLookupSync)(this.#connectHost, this.#tunnel ? 0 : family, left());
       } catch (err) {
         timedOut = (err as NodeJS.ErrnoException)?.code === 'ETIMEOUT';
       }
@@ -946,16 +1218,20 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     while (this.#state === SocketState.ConnectingState) {
       const engine = this.#engine;
       if (engine === null) break;
-      const r = engine.poll(C.WRITABLE, left());
+      const negotiating = this.#tunnel?.isNegotiating() === true;
+      const r = engine.poll(negotiating ? C.READABLE : C.WRITABLE, left());
       if (r === 0) return this.#connectTimedOut();
       if (r < 0 && r !== -E.EINTR) break;
-      this.#testConnection();
+      if (negotiating) this.#tunnelRead();
+      else this.#testConnection();
     }
     return this.state() === SocketState.ConnectedState;
   }
 
   #connectTimedOut(): false {
     this.#stopConnectTimer();
+    this.#tunnel?.cancel();
+    this.#tunnel = null;
     this.#lookupId++;
     this.#closeEngine();
     this.#addresses = [];
@@ -1092,14 +1368,16 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver {
     if (engine === null || !engine.isOpen()) return;
     const connected = this.#state === SocketState.ConnectedState;
     engine.setReadNotificationEnabled(this._wantsRead());
+    const negotiating = this.#tunnel?.isNegotiating() === true;
     engine.setWriteNotificationEnabled(
-      this.#state === SocketState.ConnectingState ||
+      (this.#state === SocketState.ConnectingState && !negotiating) ||
         ((connected || this.#state === SocketState.ClosingState) && !this.#writeBuffer.isEmpty()),
     );
   }
 
   /** @internal Whether to watch for readability now: connected, and the read buffer has room. */
   protected _wantsRead(): boolean {
+    if (this.#state === SocketState.ConnectingState) return this.#tunnel?.isNegotiating() === true;
     return (
       this.#state === SocketState.ConnectedState &&
       (this.#readBufferSize === 0 || this._buffer.size() < this.#readBufferSize)

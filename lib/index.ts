@@ -23,5 +23,6 @@ export { QTcpServer } from './tcp-server';
 export { QUdpSocket } from './udp-socket';
 export type { Datagram, OutgoingDatagram } from './udp-socket';
 export { QNetworkDatagram } from './network-datagram';
+export { createSocketPair, closeDescriptor } from './descriptors';
 export { QHostAddress } from './host-address';
 export { QNetworkProxy, QAuthenticator } from './network-proxy';

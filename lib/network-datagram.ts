@@ -10,6 +10,7 @@ export class QNetworkDatagram {
   #destination: QHostAddress;
   #destinationPort: number;
   #hopLimit = -1;
+  #timestampNs = -1n;
   #valid: boolean;
 
   /** A datagram to send to `destination`:`port`, or (without arguments) an invalid, empty one. */
@@ -28,6 +29,7 @@ export class QNetworkDatagram {
     destination: QHostAddress,
     destinationPort: number,
     hopLimit: number,
+    timestampNs = -1n,
   ): QNetworkDatagram {
     const d = new QNetworkDatagram();
     d.#valid = true;
@@ -37,6 +39,7 @@ export class QNetworkDatagram {
     d.#destination = destination;
     d.#destinationPort = destinationPort;
     d.#hopLimit = hopLimit;
+    d.#timestampNs = timestampNs;
     return d;
   }
 
@@ -92,6 +95,15 @@ export class QNetworkDatagram {
 
   setHopLimit(count: number): void {
     this.#hopLimit = count;
+  }
+
+  /**
+   * When the kernel received it, in nanoseconds since the Unix epoch
+   * (SO_TIMESTAMPNS), or -1n when the socket did not ask for timestamps
+   * (QUdpSocket.setReceiveTimestamps). Not in Qt.
+   */
+  timestampNs(): bigint {
+    return this.#timestampNs;
   }
 
   clear(): void {

@@ -33,6 +33,7 @@ export class QTcpServer implements EngineReceiver {
   #backoffMs = 0;
   #backoffTimer: NodeJS.Timeout | null = null;
   #address = new QHostAddress();
+  #path = '';
   #port = 0;
   #error = SocketError.UnknownSocketError;
   #errorString: string = Msg.unknown;
@@ -104,8 +105,8 @@ export class QTcpServer implements EngineReceiver {
       return false;
     }
     const [type, domain, , listening] = info;
-    if (type !== C.SOCK_STREAM || (domain !== C.AF_INET && domain !== C.AF_INET6) || listening === 0) {
-      this.#setError(SocketError.UnsupportedSocketOperationError, `${Msg.unsupported}: not a listening TCP socket`);
+    if (type !== C.SOCK_STREAM || (domain !== C.AF_INET && domain !== C.AF_INET6 && domain !== C.AF_UNIX) || listening === 0) {
+      this.#setError(SocketError.UnsupportedSocketOperationError, `${Msg.unsupported}: not a listening stream socket`);
       return false;
     }
     const engine = new SocketEngine(this);
@@ -120,6 +121,7 @@ export class QTcpServer implements EngineReceiver {
     const local = engine.localEndpoint();
     this.#address = local?.address ?? new QHostAddress();
     this.#port = local?.port ?? 0;
+    this.#path = local?.path ?? '';
     this.#error = SocketError.UnknownSocketError;
     this.#errorString = Msg.unknown;
     if (this.#unrefed) engine.unref();
@@ -146,6 +148,7 @@ export class QTcpServer implements EngineReceiver {
     for (const s of this.#pending.splice(0)) s.abort();
     this.#address = new QHostAddress();
     this.#port = 0;
+    this.#path = '';
     this.#paused = false;
   }
 
@@ -155,6 +158,26 @@ export class QTcpServer implements EngineReceiver {
 
   serverPort(): number {
     return this.#port;
+  }
+
+  /** For an adopted UNIX-domain listener, its path ('@name' when abstract); '' otherwise. Not in Qt. */
+  serverPath(): string {
+    return this.#path;
+  }
+
+  /**
+   * Gives the listening descriptor back, open: accepting stops, connections
+   * already queued stay available. Returns the descriptor or -1. Not in Qt.
+   */
+  detachSocketDescriptor(): number {
+    const engine = this.#engine;
+    if (engine === null) return -1;
+    this.#stopBackoff();
+    this.#engine = null;
+    this.#address = new QHostAddress();
+    this.#port = 0;
+    this.#path = '';
+    return engine.detach();
   }
 
   serverError(): SocketError {

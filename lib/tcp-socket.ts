@@ -16,7 +16,7 @@ export class QTcpSocket extends QAbstractSocket {
   protected override _checkDescriptor(
     d: { type: number; domain: number; listening: boolean; connected: boolean },
     state: SocketState,
-  ): string | null {
+  ): string | SocketState {
     if (d.type !== C.SOCK_STREAM) return `${Msg.unsupported}: not a stream socket`;
     return super._checkDescriptor(d, state);
   }

@@ -30,6 +30,7 @@ interface Queued {
   destination: QHostAddress;
   destinationPort: number;
   hopLimit: number;
+  timestampNs: bigint;
 }
 
 /** The largest UDP payload (IPv6 without jumbograms) fits one slot. */
@@ -40,7 +41,7 @@ const BATCH = 64;
 // recvmmsg lands in one slab per environment, allocated on first use; each
 // datagram is copied out at once, so sockets never share what they return.
 let slab: Buffer | null = null;
-const meta = new Int32Array(BATCH * 2);
+const meta = new Int32Array(BATCH * 4);
 const senders = new Uint8Array(BATCH * ADDR_SIZE);
 const destinations = new Uint8Array(BATCH * ADDR_SIZE);
 const outAddrs = new Uint8Array(BATCH * ADDR_SIZE);
@@ -151,7 +152,7 @@ export class QUdpSocket extends QAbstractSocket {
   receiveDatagram(maxSize?: number): QNetworkDatagram {
     const q = this.#take(maxSize);
     if (q === null) return new QNetworkDatagram();
-    return QNetworkDatagram._received(q.data, new QHostAddress(q.sender), q.senderPort, new QHostAddress(q.destination), q.destinationPort, q.hopLimit);
+    return QNetworkDatagram._received(q.data, new QHostAddress(q.sender), q.senderPort, new QHostAddress(q.destination), q.destinationPort, q.hopLimit, q.timestampNs);
   }
 
   /** In connected mode, the next datagram's data (at most maxSize bytes). */
@@ -240,7 +241,7 @@ export class QUdpSocket extends QAbstractSocket {
     let lastSenderKey = '';
     let lastSender: QHostAddress | null = null;
     for (let i = 0; i < n; i++) {
-      const len = Math.min(meta[2 * i], SLOT);
+      const len = Math.min(meta[4 * i], SLOT);
       const data = Buffer.allocUnsafe(len);
       slab.copy(data, 0, i * SLOT, i * SLOT + len);
       const at = i * ADDR_SIZE;
@@ -262,7 +263,8 @@ export class QUdpSocket extends QAbstractSocket {
         senderPort,
         destination: dst?.address ?? new QHostAddress(),
         destinationPort: dst?.port ?? -1,
-        hopLimit: meta[2 * i + 1],
+        hopLimit: meta[4 * i + 1],
+        timestampNs: meta[4 * i + 3] < 0 ? -1n : BigInt(meta[4 * i + 2] >>> 0) * 1_000_000_000n + BigInt(meta[4 * i + 3]),
       });
     }
     return n;
@@ -519,11 +521,13 @@ export class QUdpSocket extends QAbstractSocket {
   protected override _checkDescriptor(
     d: { type: number; domain: number; listening: boolean; connected: boolean },
     state: SocketState,
-  ): string | null {
+  ): string | SocketState {
     if (d.type !== C.SOCK_DGRAM) return `${Msg.unsupported}: not a datagram socket`;
-    if (d.domain !== C.AF_INET && d.domain !== C.AF_INET6) return Msg.unsupported;
-    if (state === SocketState.ConnectedState && !d.connected) return `${Msg.unsupported}: the descriptor is not connected`;
-    return null;
+    const checked = super._checkDescriptor(d, state === SocketState.ConnectedState && !d.connected ? SocketState.BoundState : state);
+    if (typeof checked === 'string') return checked;
+    // A datagram socket is Connected exactly when the kernel has a peer for
+    // it, and otherwise Bound (it always has a local address once used).
+    return d.connected ? SocketState.ConnectedState : checked === SocketState.UnconnectedState ? checked : SocketState.BoundState;
   }
 }
 

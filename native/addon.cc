@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "errno_list.h"
+#include "fdpass.h"
 #include "resolve.h"
 #include "sockaddr.h"
 
@@ -51,6 +52,22 @@ Napi::Object Constants(Napi::Env env) {
 #ifdef IP_PKTINFO
   C(IP_PKTINFO) C(IP_RECVTTL)
 #endif
+#ifdef SO_BINDTODEVICE
+  C(SO_BINDTODEVICE)
+#endif
+#ifdef SO_MARK
+  C(SO_MARK)
+#endif
+#ifdef SO_TIMESTAMPNS
+  C(SO_TIMESTAMPNS)
+#endif
+#ifdef IP_FREEBIND
+  C(IP_FREEBIND)
+#endif
+#ifdef SO_INCOMING_CPU
+  C(SO_INCOMING_CPU)
+#endif
+
 #ifdef IPV6_RECVPKTINFO
   C(IPV6_RECVPKTINFO) C(IPV6_RECVHOPLIMIT)
 #endif
@@ -101,6 +118,12 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", Engine::Define(env));
   exports.Set("describe", Napi::Function::New(env, Engine::Describe, "describe"));
   exports.Set("resolve", Napi::Function::New(env, Resolve, "resolve"));
+  exports.Set("socketpair", Napi::Function::New(env, SocketPair, "socketpair"));
+  exports.Set("sendFds", Napi::Function::New(env, SendFds, "sendFds"));
+  exports.Set("recvFds", Napi::Function::New(env, RecvFds, "recvFds"));
+  exports.Set("notifySocket", Napi::Function::New(env, NotifySocket, "notifySocket"));
+  exports.Set("cloexec", Napi::Function::New(env, Cloexec, "cloexec"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
   exports.Set("errno", Errnos(env));
   exports.Set("constants", Constants(env));
   // Asynchronous, because closing a uv_poll_t completes on a later loop turn;

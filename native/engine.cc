@@ -428,10 +428,24 @@ constexpr size_t kCmsgSpace = 128;
 
 // Reads the destination address and hop limit a datagram arrived with, when
 // the socket asked for them (IP_PKTINFO, IP_RECVTTL and their IPv6 twins).
-void ParseCmsgs(msghdr* msg, uint8_t* dst, int32_t* hops, uint16_t local_port) {
+// out[0] = hop limit or -1; out[1], out[2] = SO_TIMESTAMPNS seconds and
+// nanoseconds, or 0 and -1 when the socket did not ask for them.
+void ParseCmsgs(msghdr* msg, uint8_t* dst, int32_t* out, uint16_t local_port) {
   memset(dst, 0, 24);
+  int32_t* hops = &out[0];
   *hops = -1;
+  out[1] = 0;
+  out[2] = -1;
   for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
+#ifdef SCM_TIMESTAMPNS
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      out[1] = (int32_t)(uint32_t)ts.tv_sec;  // read back as unsigned: good until 2106
+      out[2] = (int32_t)ts.tv_nsec;
+      continue;
+    }
+#endif
 #ifdef IP_PKTINFO
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo pi;
@@ -479,9 +493,10 @@ uint16_t LocalPort(int fd) {
 
 // recvMany(slab, slotSize, meta: Int32Array, addrs, dsts) -> datagrams | -errno.
 // Reads up to min(slab/slotSize, 64) datagrams in one recvmmsg: datagram i
-// lands at slab[i*slotSize]; meta[2i] = its length, meta[2i+1] = its hop
-// limit or -1 (a length above slotSize means it was truncated); its sender
-// goes to addrs[i*ADDR_SIZE] and its destination to dsts[i*ADDR_SIZE].
+// lands at slab[i*slotSize]; meta[4i] = its length (above slotSize: it was
+// truncated), meta[4i+1] its hop limit or -1, meta[4i+2..4i+3] its kernel
+// receive time (seconds, nanoseconds; nanoseconds -1 when not asked for);
+// its sender goes to addrs[i*ADDR_SIZE] and its destination to dsts[i*ADDR_SIZE].
 Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint8_t *slab, *addrs, *dsts;
@@ -502,7 +517,7 @@ Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
     return {};
   }
   size_t count = slab_len / (size_t)slot;
-  count = std::min({count, (size_t)kMaxBatch, meta.ElementLength() / 2, addrs_len / kAddrSize,
+  count = std::min({count, (size_t)kMaxBatch, meta.ElementLength() / 4, addrs_len / kAddrSize,
                     dsts_len / kAddrSize});
   if (count == 0) return Num(env, 0);
 
@@ -529,15 +544,14 @@ Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
   bool port_known = false;
   for (int i = 0; i < n; i++) {
     msghdr* h = &msgs[i].msg_hdr;
-    meta[2 * i] = (h->msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)msgs[i].msg_len;
+    int32_t* m = meta.Data() + 4 * i;
+    m[0] = (h->msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)msgs[i].msg_len;
     addr_encode(reinterpret_cast<sockaddr*>(&names[i]), h->msg_namelen, addrs + (size_t)i * kAddrSize);
-    int32_t hops;
     if (h->msg_controllen > 0 && !port_known) {
       port = LocalPort(fd_);
       port_known = true;
     }
-    ParseCmsgs(h, dsts + (size_t)i * kAddrSize, &hops, port);
-    meta[2 * i + 1] = hops;
+    ParseCmsgs(h, dsts + (size_t)i * kAddrSize, m + 1, port);
   }
   return Num(env, n);
 #else
@@ -558,11 +572,10 @@ Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
       if (got == 0) return Num(env, (double)r);
       break;
     }
-    meta[2 * got] = (h.msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)r;
+    int32_t* m = meta.Data() + 4 * got;
+    m[0] = (h.msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)r;
     addr_encode(reinterpret_cast<sockaddr*>(&names[got]), h.msg_namelen, addrs + got * kAddrSize);
-    int32_t hops;
-    ParseCmsgs(&h, dsts + got * kAddrSize, &hops, port);
-    meta[2 * got + 1] = hops;
+    ParseCmsgs(&h, dsts + got * kAddrSize, m + 1, port);
   }
   return Num(env, (double)got);
 #endif
@@ -614,7 +627,7 @@ Napi::Value Engine::SendMany(const Napi::CallbackInfo& info) {
   mmsghdr msgs[kMaxBatch];
   for (size_t i = 0; i < count; i++) msgs[i] = {hdrs[i], 0};
   int n;
-  do n = sendmmsg(fd_, msgs, (unsigned)count, MSG_NOSIGNAL);
+  do n = sendmmsg(fd_, msgs, (unsigned)count, MSG_NOSIGNAL | MSG_DONTWAIT);
   while (n == -1 && errno == EINTR);
   return Num(env, n == -1 ? -errno : n);
 #else

@@ -84,20 +84,28 @@ inline int qs_connect(int fd, const sockaddr* sa, socklen_t len) {
   return -errno;
 }
 
+// Every transfer passes MSG_DONTWAIT as well: O_NONBLOCK lives on the open
+// file description, which a descriptor passed to another process shares, and
+// that process may well make it blocking (Python's setblocking(True) does).
+// The event loop must never block in recv or send because of that.
+#ifndef MSG_DONTWAIT
+#define MSG_DONTWAIT 0
+#endif
+
 inline ssize_t qs_recv(int fd, void* buf, size_t len, int flags) {
-  QS_RETRY(recv(fd, buf, len, flags));
+  QS_RETRY(recv(fd, buf, len, flags | MSG_DONTWAIT));
 }
 
 inline ssize_t qs_send(int fd, const void* buf, size_t len) {
-  QS_RETRY(send(fd, buf, len, MSG_NOSIGNAL));
+  QS_RETRY(send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT));
 }
 
 inline ssize_t qs_sendmsg(int fd, const msghdr* msg) {
-  QS_RETRY(sendmsg(fd, msg, MSG_NOSIGNAL));
+  QS_RETRY(sendmsg(fd, msg, MSG_NOSIGNAL | MSG_DONTWAIT));
 }
 
 inline ssize_t qs_recvmsg(int fd, msghdr* msg, int flags) {
-  QS_RETRY(recvmsg(fd, msg, flags));
+  QS_RETRY(recvmsg(fd, msg, flags | MSG_DONTWAIT));
 }
 
 // close() is never retried: on Linux the descriptor is gone even when close

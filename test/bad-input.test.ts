@@ -10,6 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { QTcpSocket, QHostAddress, SocketState, SocketError, SocketOption, OpenMode, NetworkLayerProtocol } from '../lib';
+import { createSocketPair, closeDescriptor } from '../lib';
 import type { LookupFunction } from '../lib';
 import { binding, C, E } from '../lib/binding';
 import { Recorder, next, until, delay, startEcho, startPeer, liveEngines, fdOf, Peer } from './helpers';
@@ -294,25 +295,16 @@ describe('setSocketDescriptor refuses a descriptor it cannot use, and leaves it 
     expect(back.toString()).toBe('through');
   });
 
-  test('a UNIX-domain stream socket: Operation on socket is not supported; node:net keeps using it', async () => {
-    const sockPath = tmpPath('unix');
-    const accepted: net.Socket[] = [];
-    const server = net.createServer((c) => accepted.push(c.on('error', () => {})));
-    await new Promise<void>((r) => server.listen(sockPath, () => r()));
-    const client = net.connect(sockPath);
-    cleanups.push(
-      () =>
-        new Promise<void>((r) => {
-          client.destroy();
-          for (const c of accepted) c.destroy();
-          server.close(() => r());
-        }),
-    );
-    await new Promise<void>((r) => client.once('connect', () => r()));
-    await until(() => accepted.length === 1);
-    await expectRefused(fdOf(client), NOT_SUPPORTED);
-    expect(await carries(client, accepted[0], 'unix ok')).toBe(true);
-    expect(await carries(accepted[0], client, 'and back')).toBe(true);
+  test('a UNIX-domain datagram socket: refused as not a stream socket, and left open', async () => {
+    // UNIX stream sockets are welcome (see descriptors.test.ts); a datagram
+    // one is not a QTcpSocket's to take.
+    const [a, b] = createSocketPair(true);
+    cleanups.push(async () => {
+      closeDescriptor(a);
+      closeDescriptor(b);
+    });
+    await expectRefused(a, `${NOT_SUPPORTED}: not a stream socket`);
+    expect(fs.fstatSync(a).isSocket()).toBe(true);
   });
 
   test('a UDP socket: refused as not a stream socket, without taking it; node:dgram keeps receiving', async () => {

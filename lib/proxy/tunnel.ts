@@ -1,0 +1,135 @@
+// Drives one proxy negotiation for a socket: credentials, the retry after a
+// proxyAuthenticationRequired slot supplied new ones, and the time-out. The
+// socket owns the connection; this owns the protocol's progress.
+import { SocketError } from '../enums';
+import type { SocketFailure } from '../errors';
+import { QAuthenticator, QNetworkProxy } from '../network-proxy';
+import type { NegotiatorFactory, ProxyCredentials, ProxyNegotiator, ProxyTarget } from './negotiator';
+
+/** What a tunnel needs from the socket it serves. */
+export interface TunnelHost {
+  /** Sends raw bytes to the proxy; false when the connection failed (the socket has reported it). */
+  _tunnelWrite(data: Buffer): boolean;
+  /** The tunnel is up; `leftover` bytes already belong to the destination. */
+  _tunnelUp(leftover: Buffer): void;
+  _tunnelFailed(failure: SocketFailure): void;
+  /** Opens a fresh connection to the proxy; begin() follows once it is up. */
+  _tunnelReconnect(): void;
+  /** Emits proxyAuthenticationRequired(proxy, authenticator). */
+  _tunnelAskCredentials(proxy: QNetworkProxy, authenticator: QAuthenticator): void;
+}
+
+/** How many times credentials are asked for before giving up. */
+const MAX_AUTH_ROUNDS = 3;
+
+export const ProxyMsg = {
+  refused: 'Connection to proxy refused',
+  closed: 'Connection to proxy closed prematurely',
+  timeout: 'Proxy server connection timed out',
+  notFound: 'Proxy host not found',
+  authRequired: 'Proxy authentication required',
+} as const;
+
+export class ProxyTunnel {
+  readonly proxy: QNetworkProxy;
+  readonly target: ProxyTarget;
+  #factory: NegotiatorFactory;
+  #host: TunnelHost;
+  #timeoutMs: number;
+  #credentials: ProxyCredentials | null;
+  #negotiator: ProxyNegotiator | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #authRounds = 0;
+  #tried = new Set<string>();
+
+  constructor(proxy: QNetworkProxy, target: ProxyTarget, factory: NegotiatorFactory, timeoutMs: number, host: TunnelHost) {
+    this.proxy = proxy;
+    this.target = target;
+    this.#factory = factory;
+    this.#timeoutMs = timeoutMs;
+    this.#host = host;
+    this.#credentials = proxy.user() !== '' ? { user: proxy.user(), password: proxy.password() } : null;
+  }
+
+  /** True between begin() and the end of the negotiation. */
+  isNegotiating(): boolean {
+    return this.#negotiator !== null;
+  }
+
+  /** The TCP connection to the proxy is up: say the first words. */
+  begin(): void {
+    this.#negotiator = this.#factory(this.target, this.#credentials);
+    if (this.#credentials) this.#tried.add(`${this.#credentials.user}\0${this.#credentials.password}`);
+    this.#armTimer();
+    this.#host._tunnelWrite(this.#negotiator.start());
+  }
+
+  /** Bytes from the proxy. */
+  feed(data: Buffer): void {
+    const n = this.#negotiator;
+    if (n === null) return;
+    const step = n.feed(data);
+    if ('send' in step) {
+      this.#host._tunnelWrite(step.send);
+    } else if ('done' in step) {
+      this.#finish();
+      this.#host._tunnelUp(step.leftover);
+    } else if ('fail' in step) {
+      this.#finish();
+      this.#host._tunnelFailed({ error: step.error, message: step.message });
+    } else if ('authenticate' in step) {
+      this.#finish();
+      this.#authenticate();
+    }
+  }
+
+  /** The proxy closed the connection before the tunnel was up. */
+  closed(): void {
+    if (this.#negotiator === null) return;
+    this.#finish();
+    this.#host._tunnelFailed({ error: SocketError.ProxyConnectionClosedError, message: ProxyMsg.closed });
+  }
+
+  /** The socket gave up (abort, close): no timer may fire later. */
+  cancel(): void {
+    this.#finish();
+  }
+
+  #authenticate(): void {
+    this.#authRounds++;
+    const auth = new QAuthenticator();
+    if (this.#credentials) auth.setUser(this.#credentials.user);
+    if (this.#authRounds <= MAX_AUTH_ROUNDS) this.#host._tunnelAskCredentials(this.proxy, auth);
+    const key = `${auth.user()}\0${auth.password()}`;
+    // Retry only with credentials not tried yet, and only a few times: wrong
+    // credentials are never retried forever.
+    if (this.#authRounds > MAX_AUTH_ROUNDS || auth.user() === '' || this.#tried.has(key)) {
+      this.#host._tunnelFailed({ error: SocketError.ProxyAuthenticationRequiredError, message: ProxyMsg.authRequired });
+      return;
+    }
+    this.#credentials = { user: auth.user(), password: auth.password() };
+    this.#host._tunnelReconnect();
+  }
+
+  #armTimer(): void {
+    this.#clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#negotiator === null) return;
+      this.#negotiator = null;
+      this.#host._tunnelFailed({ error: SocketError.ProxyConnectionTimeoutError, message: ProxyMsg.timeout });
+    }, this.#timeoutMs);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  #finish(): void {
+    this.#negotiator = null;
+    this.#clearTimer();
+  }
+}
