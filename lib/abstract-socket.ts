@@ -14,7 +14,7 @@ import {
   SocketState,
   SocketType,
 } from './enums';
-import { Msg, mapErrno, SocketFailure, SocketOp } from './errors';
+import { Msg, errnoName, mapErrno, SocketFailure, SocketOp } from './errors';
 import { QHostAddress } from './host-address';
 import { QIODevice, WritableData, checkSize, toOwnedBuffer } from './io-device';
 import { EngineReceiver, SocketEngine } from './native-engine';
@@ -22,6 +22,14 @@ import { QAuthenticator, QNetworkProxy } from './network-proxy';
 import { RingBuffer } from './ring-buffer';
 import { Signal } from './signal';
 import { optionSlot } from './socket-options';
+import {
+  LinuxOptionName,
+  LinuxOptionValues,
+  checkLinuxValue,
+  getLinuxOption as getLinuxOptionOn,
+  isLinuxOption,
+  setLinuxOption as setLinuxOptionOn,
+} from './linux-options';
 import { negotiatorFor, proxyProblem } from './proxy/select';
 import { ProxyMsg, ProxyTunnel, TunnelHost } from './proxy/tunnel';
 
@@ -371,6 +379,87 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     const slot = optionSlot(option, this.#engine.family());
     if (slot === null) return -1;
     return this.#engine.getOption(slot.level, slot.name).value;
+  }
+
+  /**
+   * Sets a Linux socket option by its C name, with a typed value (see
+   * LinuxOptionValues): TCP_QUICKACK, TCP_USER_TIMEOUT, SO_LINGER,
+   * SO_BINDTODEVICE, SO_MARK and the rest. Needs a descriptor. Returns false
+   * with error() set; an option that needs a privilege the process lacks
+   * gives SocketAccessError and says which. Not in Qt.
+   */
+  setLinuxOption<K extends LinuxOptionName>(name: K, value: LinuxOptionValues[K]): boolean {
+    if (!isLinuxOption(name)) throw new RangeError(`unknown Linux socket option ${String(name)}`);
+    checkLinuxValue(name, value);
+    const engine = this.#requireEngine();
+    if (engine === null) return false;
+    const r = setLinuxOptionOn(engine, name, value);
+    if (r.ok) return true;
+    return this.#optionFailed(`setsockopt(${name})`, r.errno, r.privilege);
+  }
+
+  /** Reads a Linux socket option by its C name; null with error() set when it cannot be read. Not in Qt. */
+  linuxOption<K extends LinuxOptionName>(name: K): LinuxOptionValues[K] | null {
+    if (!isLinuxOption(name)) throw new RangeError(`unknown Linux socket option ${String(name)}`);
+    const engine = this.#requireEngine();
+    if (engine === null) return null;
+    const r = getLinuxOptionOn(engine, name);
+    if (r.ok) return r.value;
+    this.#optionFailed(`getsockopt(${name})`, r.errno);
+    return null;
+  }
+
+  /**
+   * setsockopt(level, name) with an int or raw bytes, for anything the
+   * tables lack. Returns false with error() and an errorString() naming the
+   * errno when the kernel refuses. Not in Qt.
+   */
+  setRawOption(level: number, name: number, value: number | Uint8Array): boolean {
+    if (!Number.isInteger(level) || !Number.isInteger(name)) throw new TypeError('level and name must be integers');
+    const engine = this.#requireEngine();
+    if (engine === null) return false;
+    let r: number;
+    if (typeof value === 'number') {
+      if (!Number.isInteger(value)) throw new TypeError('an int option value must be an integer');
+      r = engine.setOption(level, name, value);
+    } else if (value instanceof Uint8Array) {
+      r = engine.raw().setOptionBytes(level, name, value);
+    } else {
+      throw new TypeError('value must be an integer or a Uint8Array');
+    }
+    return r === 0 || this.#optionFailed(`setsockopt(${level}, ${name})`, -r);
+  }
+
+  /** getsockopt(level, name) into `size` bytes (default 4); the bytes the kernel wrote, or null with error() set. Not in Qt. */
+  rawOption(level: number, name: number, size = 4): Buffer | null {
+    if (!Number.isInteger(level) || !Number.isInteger(name)) throw new TypeError('level and name must be integers');
+    checkSize('size', size);
+    const engine = this.#requireEngine();
+    if (engine === null) return null;
+    const buf = Buffer.alloc(size);
+    const n = engine.raw().getOptionBytes(level, name, buf);
+    if (n < 0) {
+      this.#optionFailed(`getsockopt(${level}, ${name})`, -n);
+      return null;
+    }
+    return buf.subarray(0, n);
+  }
+
+  #requireEngine(): SocketEngine | null {
+    if (this.#engine !== null) return this.#engine;
+    this.#error = SocketError.UnsupportedSocketOperationError;
+    this.setErrorString('The socket has no descriptor yet: connect, bind or adopt one first');
+    return null;
+  }
+
+  #optionFailed(call: string, errno: number, privilege?: string): false {
+    const f = mapErrno('option', errno);
+    const name = errnoName(errno);
+    let message = `${call} failed: ${name} (${binding.strerror(errno)})`;
+    if (f.error === SocketError.SocketAccessError && privilege) message += `; it needs ${privilege}`;
+    this.#error = f.error;
+    this.setErrorString(message);
+    return false;
   }
 
   #applyOption(engine: SocketEngine, option: SocketOption, value: number): boolean {

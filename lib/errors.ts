@@ -111,3 +111,10 @@ export function mapErrno(op: SocketOp, errno: number): SocketFailure {
   }
   return fail(SocketError.UnknownSocketError, binding.strerror(e));
 }
+
+/** The C name of an errno ("EPERM"), or its number when no name is known. */
+export function errnoName(errno: number): string {
+  const e = Math.abs(errno);
+  for (const [name, value] of Object.entries(E)) if (value === e && name !== 'EWOULDBLOCK') return name;
+  return `errno ${e}`;
+}

@@ -24,5 +24,13 @@ export { QUdpSocket } from './udp-socket';
 export type { Datagram, OutgoingDatagram } from './udp-socket';
 export { QNetworkDatagram } from './network-datagram';
 export { createSocketPair, closeDescriptor } from './descriptors';
+export type { Linger, LinuxOptionName, LinuxOptionValues } from './linux-options';
 export { QHostAddress } from './host-address';
 export { QNetworkProxy, QAuthenticator } from './network-proxy';
+
+import { binding } from './binding';
+/**
+ * The OS's socket constants by their C names (SOL_SOCKET, IPPROTO_TCP,
+ * SO_KEEPALIVE, …), for setRawOption/rawOption. Options this OS lacks are absent.
+ */
+export const socketConstants: Readonly<Record<string, number>> = Object.freeze({ ...binding.constants });
