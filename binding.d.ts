@@ -58,8 +58,11 @@ export declare class Engine {
   /** Whether a started poll keeps the event loop alive (default: yes). */
   ref(): void;
   unref(): void;
-  /** Blocking poll() → readiness mask | 0 on time-out | -errno; -1 waits forever. */
-  poll(events: number, timeoutMs: number): number;
+  /**
+   * Blocking poll() → readiness mask | 0 on time-out | -errno; -1 waits forever. With `spinUs`,
+   * spins on zero-timeout polls for that long before sleeping (busy-polling).
+   */
+  poll(events: number, timeoutMs: number, spinUs?: number): number;
 }
 
 export interface Constants {

@@ -188,6 +188,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #lookup: LookupFunction | null;
   #lookupSync: LookupSyncFunction | null;
   #readyReadCount = 0;
+  #busyPollUs = 0;
   #proxy = new QNetworkProxy(ProxyType.DefaultProxy);
   #pendingOptions = new Map<SocketOption, number>();
   /** Where connect() goes: the destination, or the proxy while tunnelling. */
@@ -1317,6 +1318,23 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     return this.state() === SocketState.ConnectedState;
   }
 
+  /**
+   * Makes waitForReadyRead() spin for up to `micros` µs (checking the socket
+   * without sleeping) before it sleeps in poll(2): a reply that is only
+   * microseconds away is then seen without a wake-up's latency, at the cost
+   * of a busy core. 0 (the default) turns it off. Pair it with
+   * setLinuxOption('SO_BUSY_POLL', µs) to busy-poll the device too, where
+   * permitted. Not in Qt.
+   */
+  setBusyPollBudget(micros: number): void {
+    checkSize('micros', micros);
+    this.#busyPollUs = Math.min(micros, 10_000_000);
+  }
+
+  busyPollBudget(): number {
+    return this.#busyPollUs;
+  }
+
   #connectTimedOut(): false {
     this.#stopConnectTimer();
     this.#tunnel?.cancel();
@@ -1355,7 +1373,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       const engine = this.#engine;
       if (engine === null || (this.#state !== SocketState.ConnectedState && this.#state !== SocketState.BoundState)) return false;
       const events = C.READABLE | (this.#writeBuffer.isEmpty() ? 0 : C.WRITABLE);
-      const r = engine.poll(events, left());
+      const r = engine.poll(events, left(), this.#busyPollUs);
       if (r === 0) return this.#waitTimedOut();
       if (r < 0) {
         if (r === -E.EINTR) continue;

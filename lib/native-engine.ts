@@ -225,8 +225,8 @@ export class SocketEngine {
   }
 
   /** Blocking wait for `events` → readiness mask | 0 on time-out | -errno. */
-  poll(events: number, timeoutMs: number): number {
-    return this.#raw.poll(events, timeoutMs);
+  poll(events: number, timeoutMs: number, spinUs = 0): number {
+    return this.#raw.poll(events, timeoutMs, spinUs);
   }
 
   /** Stops polling and closes the descriptor (once). */

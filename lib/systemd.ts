@@ -80,13 +80,14 @@ export interface ListenFdsOptions {
  * As the man pages describe: when LISTEN_PID names this process, LISTEN_FDS
  * descriptors starting at fd 3 ({@link SD_LISTEN_FDS_START}) are this
  * process's; FD_CLOEXEC is set on each so that they do not leak into child
- * processes; LISTEN_FDNAMES gives their names, colon-separated, and when it is
+ * processes (Node 20 already marks inherited descriptors close-on-exec at
+ * start-up; this does it regardless, as the man page says); LISTEN_FDNAMES gives their names, colon-separated, and when it is
  * not set every name is `'unknown'`; with `unsetEnvironment` (the default) the
  * three variables are removed afterwards. The descriptors are not otherwise
  * touched (they may arrive blocking or non-blocking); the helpers
  * {@link serverFromListenFd}, {@link udpSocketFromListenFd} and
  * {@link tcpSocketFromListenFd} make them qsocket objects, which own them from
- * then on.
+ * then on. Call it once: after it unset the variables, a second call returns `[]`.
  *
  * Returns `[]`, and never throws, when the process was not socket-activated or
  * when the variables are malformed: LISTEN_PID missing, not a positive decimal

@@ -779,11 +779,15 @@ Napi::Value Engine::LoopUnref(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// poll(events, timeoutMs) -> readiness bits | 0 on time-out | -errno. Blocks
-// the calling thread; -1 waits forever. EINTR restarts with the time left.
+// poll(events, timeoutMs, spinUs = 0) -> readiness bits | 0 on time-out |
+// -errno. Blocks the calling thread; -1 waits forever. EINTR restarts with
+// the time left. With spinUs, it first spins on a zero-timeout poll for that
+// long, so a reply that is a few microseconds away is seen without the cost
+// of sleeping and being woken (the busy-poll mode of latency-critical loops).
 Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
-  int events, timeout;
+  int events, timeout, spin = 0;
   if (!ArgInt(info, 0, &events) || !ArgInt(info, 1, &timeout) || !CheckOpen(info.Env())) return {};
+  if (info.Length() > 2 && !ArgInt(info, 2, &spin)) return {};
   pollfd p{fd_, 0, 0};
   if (events & UV_READABLE) p.events |= POLLIN;
   if (events & UV_WRITABLE) p.events |= POLLOUT;
@@ -791,11 +795,26 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
   if (events & UV_DISCONNECT) p.events |= POLLRDHUP;
 #endif
   int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
-  int r;
-  for (;;) {
-    int wait = deadline < 0 ? -1 : (int)std::max<int64_t>(0, deadline - NowMs());
-    r = poll(&p, 1, wait);
-    if (r >= 0 || errno != EINTR) break;
+  int r = 0;
+  if (spin > 0) {
+    timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    const int64_t budget_ns = (int64_t)spin * 1000;
+    for (;;) {
+      r = poll(&p, 1, 0);
+      if (r > 0 || (r < 0 && errno != EINTR)) break;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      int64_t spent = (now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec);
+      if (spent >= budget_ns || (deadline >= 0 && NowMs() >= deadline)) break;
+    }
+    if (r < 0) r = 0;  // EINTR at the very end of the spin: sleep below
+  }
+  if (r == 0) {
+    for (;;) {
+      int wait = deadline < 0 ? -1 : (int)std::max<int64_t>(0, deadline - NowMs());
+      r = poll(&p, 1, wait);
+      if (r >= 0 || errno != EINTR) break;
+    }
   }
   if (r < 0) return Num(info.Env(), -errno);
   if (r == 0) return Num(info.Env(), 0);

@@ -274,6 +274,26 @@ describe('waitForReadyRead', () => {
     expect(s.waitForReadyRead(1000)).toBe(false); // Unconnected: at once
   });
 
+  test('busy-polling: data is seen while spinning, and the time-out still holds', async () => {
+    const p = await peer('echo');
+    const s = tcp();
+    s.setBusyPollBudget(2000);
+    expect(s.busyPollBudget()).toBe(2000);
+    s.connectToHost('127.0.0.1', p.port);
+    s.waitForConnected(5000);
+    for (let i = 0; i < 50; i++) {
+      s.write('x');
+      expect(s.waitForReadyRead(5000)).toBe(true);
+      expect(s.readAll().toString()).toBe('x');
+    }
+    s.setBusyPollBudget(1_000_000); // a spin longer than the wait
+    const [ok, ms] = timed(() => s.waitForReadyRead(100));
+    expect(ok).toBe(false);
+    expect(ms).toBeGreaterThanOrEqual(99);
+    expect(ms).toBeLessThan(100 + 250);
+    expect(() => s.setBusyPollBudget(-1)).toThrow(RangeError);
+  });
+
   test('-1 waits without a limit; UDP works too', async () => {
     const p = await peer('udp-echo');
     const u = new QUdpSocket();

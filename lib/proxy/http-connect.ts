@@ -101,9 +101,9 @@ class HttpConnectNegotiator implements ProxyNegotiator {
   #request: Buffer;
   #phase = Phase.Head;
   #terminal: NegotiationStep | null = null;
-  // Head parsing, byte by byte, so any split works and nothing is re-scanned.
+  // Head parsing, line by line as bytes arrive, so any split works and nothing is re-scanned.
   #headBytes = 0; // bytes of head consumed so far, interim heads included
-  #line: number[] = [];
+  #line = ''; // the incomplete line so far
   #lines: string[] = [];
 
   constructor(target: ProxyTarget, credentials: ProxyCredentials | null) {
@@ -137,7 +137,7 @@ class HttpConnectNegotiator implements ProxyNegotiator {
   #end(step: NegotiationStep): NegotiationStep {
     this.#phase = Phase.Terminal;
     this.#terminal = step;
-    this.#line = [];
+    this.#line = '';
     this.#lines = [];
     return step;
   }
@@ -151,27 +151,30 @@ class HttpConnectNegotiator implements ProxyNegotiator {
     }
     if (this.startFailure) return this.#end({ fail: true, ...this.startFailure });
 
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i];
-      this.#headBytes++;
-      if (this.#headBytes > HTTP_HEAD_LIMIT) {
+    let i = 0;
+    while (i < chunk.length) {
+      const nl = chunk.indexOf(0x0a, i);
+      const end = nl < 0 ? chunk.length : nl;
+      const consumed = end - i + (nl < 0 ? 0 : 1);
+      if (this.#headBytes + consumed > HTTP_HEAD_LIMIT) {
         return this.#end(
           failure(SocketError.ProxyProtocolError, `${NOT_HTTP}: the response header exceeds ${HTTP_HEAD_LIMIT} bytes`),
         );
       }
-      if (byte !== 0x0a) {
-        // Fail fast on a reply that does not start like HTTP, without waiting
-        // for a line end that may never come.
-        if (this.#lines.length === 0 && this.#line.length < PREFIX.length && byte !== PREFIX[this.#line.length]) {
-          return this.#end(failure(SocketError.ProxyProtocolError, NOT_HTTP));
+      this.#headBytes += consumed;
+      // Fail fast on a reply that does not start like HTTP, without waiting
+      // for a line end that may never come.
+      if (this.#lines.length === 0) {
+        for (let k = i, at = this.#line.length; k < end && at < PREFIX.length; k++, at++) {
+          if (chunk[k] !== PREFIX[at]) return this.#end(failure(SocketError.ProxyProtocolError, NOT_HTTP));
         }
-        this.#line.push(byte);
-        continue;
       }
-      // End of a line (LF, with an optional CR before it).
-      if (this.#line.length > 0 && this.#line[this.#line.length - 1] === 0x0d) this.#line.pop();
-      const line = Buffer.from(this.#line).toString('latin1');
-      this.#line = [];
+      this.#line += chunk.toString('latin1', i, end);
+      if (nl < 0) break;
+      i = nl + 1;
+      // A complete line (LF, with an optional CR before it).
+      const line = this.#line.endsWith('\r') ? this.#line.slice(0, -1) : this.#line;
+      this.#line = '';
       if (this.#lines.length === 0) {
         if (statusLine(line) === null) return this.#end(failure(SocketError.ProxyProtocolError, `${NOT_HTTP}: ${sanitize(line)}`));
         this.#lines.push(line);
@@ -187,7 +190,7 @@ class HttpConnectNegotiator implements ProxyNegotiator {
       if (head.status >= 100 && head.status < 200 && head.status !== 101) {
         continue; // an interim response (100 Continue, 102, 103): the real one follows
       }
-      return this.#decide(head, chunk.subarray(i + 1));
+      return this.#decide(head, chunk.subarray(i));
     }
     return { wait: true };
   }

@@ -391,10 +391,11 @@ export class Socks5Negotiator implements ProxyNegotiator {
 export function createSocks5Negotiator(target: ProxyTarget, credentials: ProxyCredentials | null): ProxyNegotiator {
   const host = typeof target?.host === 'string' ? target.host : '';
   const port = Number.isInteger(target?.port) && target.port >= 0 && target.port <= 65535 ? target.port : -1;
-  const isIp = !new QHostAddress(host).isNull();
+  const literal = new QHostAddress(host);
+  const isIp = !literal.isNull();
   const address: Socks5Address =
     port < 0
       ? { error: SocketError.UnsupportedSocketOperationError, message: `Invalid port ${String(target?.port)}` }
-      : encodeSocks5Address(host, port);
+      : encodeSocks5Address(isIp ? literal : host, port);
   return new Socks5Negotiator({ command: SOCKS5.CMD_CONNECT, address, targetIsName: !isIp }, credentials);
 }
