@@ -25,6 +25,34 @@ export type { Datagram, OutgoingDatagram } from './udp-socket';
 export { QNetworkDatagram } from './network-datagram';
 export { createSocketPair, closeDescriptor } from './descriptors';
 export type { Linger, LinuxOptionName, LinuxOptionValues } from './linux-options';
+export {
+  SD_LISTEN_FDS_START,
+  listenFds,
+  serverFromListenFd,
+  udpSocketFromListenFd,
+  tcpSocketFromListenFd,
+  adoptListenFds,
+  sdNotify,
+  sdNotifyReady,
+  sdNotifyStatus,
+  sdNotifyStopping,
+  sdNotifyReloading,
+  sdNotifyWatchdog,
+  sdStoreFds,
+  watchdogEnabled,
+  startWatchdog,
+} from './systemd';
+export type {
+  ListenFd,
+  ListenFdKind,
+  ListenFdsOptions,
+  AdoptedListenFds,
+  NotifyOptions,
+  NotifyState,
+  NotifyShorthandOptions,
+  WatchdogOptions,
+  WatchdogHandle,
+} from './systemd';
 export { QHostAddress } from './host-address';
 export { QNetworkProxy, QAuthenticator } from './network-proxy';
 

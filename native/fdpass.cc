@@ -134,8 +134,11 @@ Napi::Value NotifySocket(const Napi::CallbackInfo& info) {
   auto addr = info[0].As<Napi::Uint8Array>();
   auto data = info[1].As<Napi::Uint8Array>();
   auto fds = info[2].As<Napi::Int32Array>();
-  if (addr.ByteLength() < (size_t)kAddrSize || fds.ElementLength() > (size_t)kMaxFds)
-    return Misuse(env, "notifySocket: bad address buffer or too many descriptors");
+  if (addr.ByteLength() < (size_t)kAddrSize) return Misuse(env, "notifySocket: address buffer too small");
+  if (fds.ElementLength() > (size_t)kMaxFds) {
+    Napi::RangeError::New(env, "qsocket: at most 64 descriptors per message").ThrowAsJavaScriptException();
+    return {};
+  }
   sockaddr_storage ss;
   socklen_t len;
   int e = addr_decode(addr.Data(), &ss, &len);
