@@ -63,6 +63,12 @@ export declare class Engine {
    * spins on zero-timeout polls for that long before sleeping (busy-polling).
    */
   poll(events: number, timeoutMs: number, spinUs?: number): number;
+  /**
+   * The blocking read of waitForReadyRead: spin `spinUs` with MSG_DONTWAIT, then one recv that
+   * sleeps until data or the time-out → bytes | 0 at end of stream | -EAGAIN on time-out | -errno.
+   * Leaves the descriptor in blocking mode (every other call here passes MSG_DONTWAIT).
+   */
+  recvWait(buf: Uint8Array, off: number, len: number, timeoutMs: number, spinUs: number): number;
 }
 
 export interface Constants {

@@ -1335,6 +1335,25 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     return this.#busyPollUs;
   }
 
+  /** Takes what recvWait returned as the event loop's read would have. */
+  #blockingRead(n: number, want: number): void {
+    if (n > 0) {
+      this._buffer.append(Buffer.from(readScratch.subarray(0, n)));
+      // A full chunk may have more behind it: the ordinary read takes the
+      // rest (and the end of stream, if it follows) and emits readyRead.
+      if (n === want && this._wantsRead()) {
+        const before = this.#readyReadCount;
+        this._readNotification();
+        if (this.#readyReadCount !== before) return;
+      }
+      this.#syncNotifications();
+      this.#emitReadyRead();
+      return;
+    }
+    if (n === 0) this.#remoteClosed(false);
+    else this.#readFailed(-n);
+  }
+
   #connectTimedOut(): false {
     this.#stopConnectTimer();
     this.#tunnel?.cancel();
@@ -1372,6 +1391,24 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     for (;;) {
       const engine = this.#engine;
       if (engine === null || (this.#state !== SocketState.ConnectedState && this.#state !== SocketState.BoundState)) return false;
+      // Output first, without waiting: in a request/response loop it is the
+      // request this wait is for.
+      if (!this.#writeBuffer.isEmpty()) this.#flushWriteBuffer();
+      if (this.#engine !== engine) return false;
+      if (this.#writeBuffer.isEmpty() && this._wantsRead() && this.#type === SocketType.TcpSocket && !this.#passDescriptors) {
+        // The common case: one recv that sleeps in the kernel, as a blocking
+        // C client would.
+        const want = this.#readBufferSize > 0 ? Math.min(READ_CHUNK, this.#readBufferSize - this._buffer.size()) : READ_CHUNK;
+        const n = engine.recvWait(readScratch, 0, want, left(), this.#busyPollUs);
+        if (n === -E.EAGAIN || n === -E.EWOULDBLOCK) {
+          if (left() === 0) return this.#waitTimedOut();
+          continue;
+        }
+        if (n === -E.EINTR) continue;
+        this.#blockingRead(n, want);
+        if (this.#readyReadCount !== start) return true;
+        continue;
+      }
       const events = C.READABLE | (this.#writeBuffer.isEmpty() ? 0 : C.WRITABLE);
       const r = engine.poll(events, left(), this.#busyPollUs);
       if (r === 0) return this.#waitTimedOut();

@@ -229,6 +229,11 @@ export class SocketEngine {
     return this.#raw.poll(events, timeoutMs, spinUs);
   }
 
+  /** Blocking read with a deadline (and an optional spin first) → bytes | 0 EOF | -EAGAIN on time-out | -errno. */
+  recvWait(buf: Uint8Array, off: number, len: number, timeoutMs: number, spinUs: number): number {
+    return this.#raw.recvWait(buf, off, len, timeoutMs, spinUs);
+  }
+
   /** Stops polling and closes the descriptor (once). */
   close(): void {
     if (!this.#open) return;

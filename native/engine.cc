@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -127,6 +128,7 @@ Napi::Function Engine::Define(Napi::Env env) {
       InstanceMethod("ref", &Engine::LoopRef),
       InstanceMethod("unref", &Engine::LoopUnref),
       InstanceMethod("poll", &Engine::Poll),
+      InstanceMethod("recvWait", &Engine::RecvWait),
   });
 }
 
@@ -199,6 +201,8 @@ Napi::Value Engine::Open(const Napi::CallbackInfo& info) {
   int fd = qs_socket(domain, type, 0);
   if (fd < 0) return Num(info.Env(), fd);
   fd_ = fd;
+  nonblocking_ = true;
+  rcvtimeo_ms_ = -2;
   return Num(info.Env(), 0);
 }
 
@@ -259,6 +263,8 @@ Napi::Value Engine::Adopt(const Napi::CallbackInfo& info) {
   int e = set_common_flags(fd);
   if (e < 0) return Num(info.Env(), e);
   fd_ = fd;
+  nonblocking_ = true;
+  rcvtimeo_ms_ = -2;
   return Num(info.Env(), 0);
 }
 
@@ -827,6 +833,57 @@ Napi::Value Engine::Poll(const Napi::CallbackInfo& info) {
 #endif
   if (p.revents & (POLLERR | POLLNVAL)) out |= 16;
   return Num(info.Env(), out);
+}
+
+// recvWait(buf, off, len, timeoutMs, spinUs) -> bytes | 0 at end of stream |
+// -EAGAIN on time-out | -errno. The blocking read of waitForReadyRead in as
+// few system calls as a blocking C client makes: spin (optionally) with
+// MSG_DONTWAIT, then one recv that sleeps in the kernel until data or
+// SO_RCVTIMEO. For that the descriptor is switched to blocking once and left
+// so: every other transfer of ours passes MSG_DONTWAIT, so the flag no longer
+// matters to them, and flipping it back and forth would cost two fcntl calls
+// per wait.
+Napi::Value Engine::RecvWait(const Napi::CallbackInfo& info) {
+  uint8_t* p;
+  size_t n;
+  int timeout, spin;
+  if (!ArgBytes(info, 0, &p, &n, true) || !ArgInt(info, 3, &timeout) || !ArgInt(info, 4, &spin) ||
+      !CheckOpen(info.Env()))
+    return {};
+  Napi::Env env = info.Env();
+  const int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
+  ssize_t r = qs_recv(fd_, p, n, 0);
+  if (r != -EAGAIN && r != -EWOULDBLOCK) return Num(env, (double)r);
+  if (spin > 0) {
+    timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    const int64_t budget_ns = (int64_t)spin * 1000;
+    for (;;) {
+      r = qs_recv(fd_, p, n, 0);
+      if (r != -EAGAIN && r != -EWOULDBLOCK) return Num(env, (double)r);
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      int64_t spent = (now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec);
+      if (spent >= budget_ns || (deadline >= 0 && NowMs() >= deadline)) break;
+    }
+  }
+  if (timeout == 0) return Num(env, -EAGAIN);
+  if (nonblocking_) {
+    int fl = fcntl(fd_, F_GETFL);
+    if (fl == -1 || fcntl(fd_, F_SETFL, fl & ~O_NONBLOCK) == -1) return Num(env, -errno);
+    nonblocking_ = false;
+  }
+  for (;;) {
+    int left = deadline < 0 ? 0 : (int)std::max<int64_t>(1, deadline - NowMs());
+    if (deadline >= 0 && NowMs() >= deadline) return Num(env, -EAGAIN);
+    if (left != rcvtimeo_ms_) {
+      timeval tv{left / 1000, (left % 1000) * 1000};  // 0 means no limit
+      if (setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == -1) return Num(env, -errno);
+      rcvtimeo_ms_ = left;
+    }
+    r = recv(fd_, p, n, 0);
+    if (r >= 0) return Num(env, (double)r);
+    if (errno != EINTR) return Num(env, -errno);
+  }
 }
 
 void Engine::OnPoll(uv_poll_t* handle, int status, int events) {

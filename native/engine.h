@@ -54,6 +54,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value LoopRef(const Napi::CallbackInfo& info);
   Napi::Value LoopUnref(const Napi::CallbackInfo& info);
   Napi::Value Poll(const Napi::CallbackInfo& info);
+  Napi::Value RecvWait(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   void StopPoll();
@@ -66,6 +67,10 @@ class Engine : public Napi::ObjectWrap<Engine> {
   int mask_ = 0;
   bool unrefed_ = false;
   bool pinned_ = false;
+  // For RecvWait: whether the descriptor is still O_NONBLOCK, and the
+  // SO_RCVTIMEO last set (-2: never).
+  bool nonblocking_ = true;
+  int rcvtimeo_ms_ = -2;
   Napi::FunctionReference on_notify_;
   Napi::AsyncContext async_;
 };
