@@ -8,6 +8,7 @@ import {
   NetworkLayerProtocol,
   OpenMode,
   PauseMode,
+  ProxyCapability,
   ProxyType,
   SocketError,
   SocketOption,
@@ -18,7 +19,7 @@ import { Msg, errnoName, mapErrno, SocketFailure, SocketOp } from './errors';
 import { QHostAddress } from './host-address';
 import { QIODevice, WritableData, checkSize, toOwnedBuffer } from './io-device';
 import { EngineReceiver, SocketEngine } from './native-engine';
-import { QAuthenticator, QNetworkProxy } from './network-proxy';
+import { QAuthenticator, QNetworkProxy, QNetworkProxyQuery, ProxyQueryType, isUsableForSocket } from './network-proxy';
 import { RingBuffer } from './ring-buffer';
 import { Signal } from './signal';
 import { optionSlot } from './socket-options';
@@ -30,7 +31,7 @@ import {
   isLinuxOption,
   setLinuxOption as setLinuxOptionOn,
 } from './linux-options';
-import { negotiatorFor, proxyProblem } from './proxy/select';
+import { negotiatorFor } from './proxy/select';
 import { ProxyMsg, ProxyTunnel, TunnelHost } from './proxy/tunnel';
 
 /** One resolved address, as `dns.lookup(name, { all: true })` gives them. */
@@ -521,17 +522,23 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#connectPort = port;
     const proxy = this.#effectiveProxy();
     if (proxy.type() !== ProxyType.NoProxy) {
-      const problem = proxyProblem(proxy, this.#type);
+      const problem = isUsableForSocket(proxy, this.#type === SocketType.UdpSocket);
       if (problem !== null) {
         this.#failConnect({ error: SocketError.UnsupportedSocketOperationError, message: problem }, true);
         return;
       }
-      // The proxy resolves the destination's name (no local lookup happens);
-      // what is looked up here is the proxy's own host.
+      // A proxy with HostNameLookupCapability resolves the destination's
+      // name itself, so no lookup of it happens here; what is looked up is
+      // the proxy's own host. Without the capability (a socks5:// URL), the
+      // name is resolved here first and the proxy is given the address.
       const target = { host: literal.isNull() ? hostName : literal.toString(), port, isName: literal.isNull() };
       this.#tunnel = new ProxyTunnel(proxy, target, negotiatorFor(proxy), this.#proxyTimeout, this);
       this.#connectHost = proxy.hostName();
       this.#connectPort = proxy.port();
+      if (target.isName && (proxy.capabilities() & ProxyCapability.HostNameLookupCapability) === 0) {
+        this.#resolveTargetThenProxy(hostName, protocol);
+        return;
+      }
     }
 
     const connectLiteral = this.#tunnel ? new QHostAddress(this.#connectHost) : literal;
@@ -556,8 +563,56 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     }
   }
 
+  /** The seed's order: this socket's proxy, else the application proxy, else the application factory. */
   #effectiveProxy(): QNetworkProxy {
-    return this.#proxy.type() === ProxyType.DefaultProxy ? QNetworkProxy.applicationProxy() : this.#proxy;
+    const query = new QNetworkProxyQuery(
+      this.#hostName,
+      this.#port,
+      '',
+      this.#type === SocketType.UdpSocket ? ProxyQueryType.UdpSocket : ProxyQueryType.TcpSocket,
+    );
+    return QNetworkProxy.resolveForSocket(this.#proxy, query);
+  }
+
+  /** For a proxy that cannot resolve names: look the destination up here, then go on to the proxy. */
+  #resolveTargetThenProxy(hostName: string, protocol: NetworkLayerProtocol): void {
+    const id = ++this.#lookupId;
+    const family = protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
+    const done = (err: NodeJS.ErrnoException | null, list: LookupAddress[] | undefined) => {
+      if (id !== this.#lookupId || this.#state !== SocketState.HostLookupState || this.#tunnel === null) return;
+      const first = err || !Array.isArray(list) ? undefined : list.map((a) => new QHostAddress(a.address)).find((a) => !a.isNull());
+      if (first === undefined) {
+        this.#failConnect({ error: SocketError.HostNotFoundError, message: Msg.hostNotFound }, false);
+        return;
+      }
+      this.#tunnel.target = { host: first.toString(), port: this.#port, isName: false };
+      this.#lookupConnectHost(this.#connectHost);
+    };
+    try {
+      (this.#lookup ?? defaultLookup)(hostName, { all: true, family }, done);
+    } catch (err) {
+      process.nextTick(() => done(err as NodeJS.ErrnoException, []));
+    }
+  }
+
+  /** Resolves where connect() goes (the destination, or the proxy) and starts connecting. */
+  #lookupConnectHost(host: string): void {
+    const literal = new QHostAddress(host);
+    if (!literal.isNull()) {
+      this.#startConnecting([literal], false);
+      return;
+    }
+    const id = ++this.#lookupId;
+    const done = (err: NodeJS.ErrnoException | null, list: LookupAddress[] | undefined) => {
+      if (id !== this.#lookupId || this.#state !== SocketState.HostLookupState) return;
+      const addresses = err || !Array.isArray(list) ? [] : list.map((a) => new QHostAddress(a.address)).filter((a) => !a.isNull());
+      this.#startConnecting(addresses, false);
+    };
+    try {
+      (this.#lookup ?? defaultLookup)(host, { all: true, family: 0 }, done);
+    } catch (err) {
+      process.nextTick(() => done(err as NodeJS.ErrnoException, []));
+    }
   }
 
   /** How long a proxy may take to set up the tunnel once connected to (default 30 s). */
@@ -1294,6 +1349,21 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       this.#lookupId++; // the asynchronous lookup's answer is no longer wanted
       let list: LookupAddress[] = [];
       let timedOut = false;
+      const tunnel = this.#tunnel;
+      if (tunnel !== null && tunnel.target.isName && (tunnel.proxy.capabilities() & ProxyCapability.HostNameLookupCapability) === 0) {
+        // A proxy that cannot resolve names gets the destination's address.
+        let target: LookupAddress | undefined;
+        try {
+          target = (this.#lookupSync ?? nativeLookupSync)(tunnel.target.host, family, left())[0];
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException)?.code === 'ETIMEOUT') return this.#connectTimedOut();
+        }
+        if (target === undefined) {
+          this.#failConnect({ error: SocketError.HostNotFoundError, message: Msg.hostNotFound }, false);
+          return false;
+        }
+        tunnel.target = { host: target.address, port: this.#port, isName: false };
+      }
       try {
         list = (this.#lookupSync ?? nativeLookupSync)(this.#connectHost, this.#tunnel ? 0 : family, left());
       } catch (err) {

@@ -54,7 +54,8 @@ export type {
   WatchdogHandle,
 } from './systemd';
 export { QHostAddress } from './host-address';
-export { QNetworkProxy, QAuthenticator } from './network-proxy';
+export { QNetworkProxy, QAuthenticator, QNetworkProxyFactory, QNetworkProxyQuery, ProxyQueryType } from './network-proxy';
+export type { ProxyEnvironment } from './network-proxy';
 
 import { binding } from './binding';
 /**

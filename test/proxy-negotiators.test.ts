@@ -30,9 +30,9 @@ interface Run {
 }
 
 /**
- * Feeds `chunks` in order. After a `send`, calls feed(empty) so bytes the
- * proxy sent ahead are processed (a real caller would get them with its next
- * read). Collects every tunnel byte handed back after `done`.
+ * Feeds `chunks` in order. After a `send` flagged `more`, calls feed(empty)
+ * so bytes the proxy sent ahead are processed. Collects every tunnel byte
+ * handed back after `done`.
  */
 function drive(n: ProxyNegotiator, chunks: Buffer[]): Run {
   const sends: Buffer[] = [];
@@ -50,7 +50,8 @@ function drive(n: ProxyNegotiator, chunks: Buffer[]): Run {
   for (const chunk of chunks) {
     let step = n.feed(chunk);
     take(step);
-    for (let guard = 0; 'send' in step && guard < 10; guard++) {
+    // Only when the negotiator says bytes are waiting (`more`), as a real caller would.
+    for (let guard = 0; 'send' in step && step.more === true && guard < 10; guard++) {
       step = n.feed(Buffer.alloc(0));
       take(step);
     }
@@ -405,6 +406,39 @@ describe('SOCKS5 CONNECT: any split, several messages at once', () => {
       n.start();
       expectFail(drive(n, chunks).final, SocketError.ConnectionRefusedError);
     }
+  });
+});
+
+describe('SOCKS5: a proxy that sends ahead', () => {
+  test('`more` flags buffered bytes, and feed(empty) processes them', () => {
+    const n = createSocks5Negotiator(ip4('1.2.3.4', 80), creds('u', 'p'));
+    n.start();
+    const first = n.feed(cat(B(5, 2), B(1, 0), OK_V4, Buffer.from('tunnel')));
+    expect(first).toEqual({ send: B(1, 1, 0x75, 1, 0x70), more: true });
+    expect(n.feed(Buffer.alloc(0))).toEqual({ send: B(5, 1, 0, 1, 1, 2, 3, 4, 0, 80), more: true });
+    expect(n.feed(Buffer.alloc(0))).toEqual({ done: true, leftover: Buffer.from('tunnel'), bound: { host: '10.0.0.7', port: 8080 } });
+  });
+
+  test('keeps no view of a reused read buffer', () => {
+    const n = createSocks5Negotiator(ip4('1.2.3.4', 80), null);
+    n.start();
+    const readBuffer = Buffer.alloc(16);
+    const read = (bytes: Buffer): Buffer => {
+      readBuffer.fill(0xee);
+      bytes.copy(readBuffer);
+      return readBuffer.subarray(0, bytes.length);
+    };
+    expect('send' in n.feed(read(B(5, 0, 5, 0, 0, 1, 9)))).toBe(true); // method reply + half a reply
+    expect(n.feed(Buffer.alloc(0))).toEqual({ wait: true });
+    expect(n.feed(read(B(9, 9, 9, 0, 80, 0x41)))).toEqual({ done: true, leftover: B(0x41), bound: { host: '9.9.9.9', port: 80 } });
+  });
+
+  test('no `more` when nothing is buffered', () => {
+    const n = createSocks5Negotiator(ip4('1.2.3.4', 80), null);
+    n.start();
+    const step = n.feed(B(5, 0));
+    expect('send' in step && step.more).toBeUndefined();
+    expect(n.feed(Buffer.alloc(0))).toEqual({ wait: true });
   });
 });
 

@@ -78,11 +78,6 @@ function basicRealm(values: string[]): string | null {
   return null;
 }
 
-const enum Phase {
-  Head,
-  Terminal,
-}
-
 interface ParsedHead {
   status: number;
   reason: string;
@@ -99,7 +94,6 @@ class HttpConnectNegotiator implements ProxyNegotiator {
   readonly startFailure?: { error: SocketError; message: string };
 
   #request: Buffer;
-  #phase = Phase.Head;
   #terminal: NegotiationStep | null = null;
   // Head parsing, line by line as bytes arrive, so any split works and nothing is re-scanned.
   #headBytes = 0; // bytes of head consumed so far, interim heads included
@@ -135,7 +129,6 @@ class HttpConnectNegotiator implements ProxyNegotiator {
   }
 
   #end(step: NegotiationStep): NegotiationStep {
-    this.#phase = Phase.Terminal;
     this.#terminal = step;
     this.#line = '';
     this.#lines = [];
@@ -291,7 +284,8 @@ function httpAuthority(target: ProxyTarget): string | { error: SocketError; mess
  * start() returns exactly
  * `CONNECT host:port HTTP/1.1\r\nHost: host:port\r\n` +
  * [`Proxy-Authorization: Basic base64(user:password)\r\n`] + `\r\n`,
- * the credentials in UTF-8 (RFC 7617), an IPv6 literal in brackets without
+ * the credentials in UTF-8 (RFC 7617; a user name containing ':' cannot be
+ * expressed in Basic and will be misread by the proxy), an IPv6 literal in brackets without
  * its scope id, a non-ASCII name in its IDNA ASCII form. A name that cannot
  * go into a request line (spaces, control characters, '/', '@', ...) is never
  * sent: `startFailure` (HostNotFoundError) is set and start() returns an

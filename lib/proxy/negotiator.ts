@@ -18,8 +18,14 @@ export interface ProxyCredentials {
 
 /** What the negotiator wants next; exactly one of the fields is set. */
 export type NegotiationStep =
-  /** Send these bytes to the proxy, then feed() what it answers. */
-  | { send: Buffer }
+  /**
+   * Send these bytes to the proxy, then feed() what it answers. `more` is
+   * true when the proxy already sent bytes past the message this answers
+   * (a pipelining or misbehaving proxy): they are buffered, and the caller
+   * should call feed(Buffer.alloc(0)) after sending instead of waiting for
+   * new data that may never come.
+   */
+  | { send: Buffer; more?: boolean }
   /** Nothing to do until more bytes arrive. */
   | { wait: true }
   /**
@@ -43,7 +49,12 @@ export type NegotiationStep =
 export interface ProxyNegotiator {
   /** The first bytes to send once the TCP connection to the proxy is up. */
   start(): Buffer;
-  /** Feeds bytes received from the proxy (any split, possibly empty). */
+  /**
+   * Feeds bytes received from the proxy (any split, possibly empty). Never
+   * throws, and keeps no reference to `data` after returning (it may be a
+   * reused read buffer); a `done` step's `leftover` is a view into `data`,
+   * so consume or copy it before reusing that buffer.
+   */
   feed(data: Buffer): NegotiationStep;
   /** Whether retrying needs a new TCP connection to the proxy (HTTP after 407 with Connection: close, SOCKS5 after a rejected login). */
   readonly reconnectToRetry: boolean;

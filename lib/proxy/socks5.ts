@@ -258,14 +258,21 @@ export class Socks5Negotiator implements ProxyNegotiator {
     if (this.startFailure) return this.#end({ fail: true, ...this.startFailure });
     const buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     this.#pending = buf;
+    let step: NegotiationStep;
     switch (this.#phase) {
       case Phase.Method:
-        return this.#onMethod(buf);
+        step = this.#onMethod(buf);
+        break;
       case Phase.Auth:
-        return this.#onAuth(buf);
+        step = this.#onAuth(buf);
+        break;
       default:
-        return this.#onReply(buf);
+        step = this.#onReply(buf);
+        break;
     }
+    // Never keep a view of the caller's buffer: it may be a reused read buffer.
+    if (this.#pending.length > 0) this.#pending = Buffer.from(this.#pending);
+    return step;
   }
 
   #end(step: NegotiationStep): NegotiationStep {
@@ -304,14 +311,9 @@ export class Socks5Negotiator implements ProxyNegotiator {
         );
       }
       this.#phase = Phase.Auth;
-      return {
-        send: Buffer.concat([
-          Buffer.from([SOCKS5.USERPASS_VERSION, user.length]),
-          user,
-          Buffer.from([password.length]),
-          password,
-        ]),
-      };
+      return this.#send(
+        Buffer.concat([Buffer.from([SOCKS5.USERPASS_VERSION, user.length]), user, Buffer.from([password.length]), password]),
+      );
     }
     return this.#end(protocolFailure(`the proxy chose authentication method ${hex(method)}, which was not offered`));
   }
@@ -333,7 +335,12 @@ export class Socks5Negotiator implements ProxyNegotiator {
     const address = this.#request.address;
     if ('error' in address) return this.#end(failure(address.error, address.message));
     this.#phase = Phase.Reply;
-    return { send: Buffer.concat([Buffer.from([SOCKS5.VERSION, this.#request.command, 0x00]), address.bytes]) };
+    return this.#send(Buffer.concat([Buffer.from([SOCKS5.VERSION, this.#request.command, 0x00]), address.bytes]));
+  }
+
+  /** A send step, flagged when the proxy's next bytes are already here. */
+  #send(bytes: Buffer): NegotiationStep {
+    return this.#pending.length > 0 ? { send: bytes, more: true } : { send: bytes };
   }
 
   #onReply(buf: Buffer): NegotiationStep {

@@ -32,7 +32,7 @@ export const ProxyMsg = {
 
 export class ProxyTunnel {
   readonly proxy: QNetworkProxy;
-  readonly target: ProxyTarget;
+  target: ProxyTarget;
   #factory: NegotiatorFactory;
   #host: TunnelHost;
   #timeoutMs: number;
@@ -58,19 +58,31 @@ export class ProxyTunnel {
 
   /** The TCP connection to the proxy is up: say the first words. */
   begin(): void {
-    this.#negotiator = this.#factory(this.target, this.#credentials);
+    const n = this.#factory(this.target, this.#credentials);
+    this.#negotiator = n;
     if (this.#credentials) this.#tried.add(`${this.#credentials.user}\0${this.#credentials.password}`);
+    if (n.startFailure) {
+      // The destination cannot be said in this protocol (an over-long name, say).
+      this.#finish();
+      this.#host._tunnelFailed(n.startFailure);
+      return;
+    }
     this.#armTimer();
-    this.#host._tunnelWrite(this.#negotiator.start());
+    this.#host._tunnelWrite(n.start());
   }
 
   /** Bytes from the proxy. */
   feed(data: Buffer): void {
-    const n = this.#negotiator;
-    if (n === null) return;
-    const step = n.feed(data);
-    if ('send' in step) {
-      this.#host._tunnelWrite(step.send);
+    let step = this.#negotiator?.feed(data);
+    // A send with `more` means the proxy's next answer is already buffered:
+    // keep going without waiting for bytes that have already arrived.
+    while (step !== undefined && 'send' in step) {
+      if (!this.#host._tunnelWrite(step.send) || !step.more || this.#negotiator === null) return;
+      step = this.#negotiator.feed(Buffer.alloc(0));
+    }
+    if (step === undefined) return;
+    if ('wait' in step) {
+      return;
     } else if ('done' in step) {
       this.#finish();
       this.#host._tunnelUp(step.leftover);
