@@ -522,7 +522,10 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#connectPort = port;
     const proxy = this.#effectiveProxy();
     if (proxy.type() !== ProxyType.NoProxy) {
-      const problem = isUsableForSocket(proxy, this.#type === SocketType.UdpSocket);
+      const problem =
+        this.#type === SocketType.UdpSocket
+          ? 'A connected UDP socket cannot go through a proxy: bind() and writeDatagram() relay through SOCKS5'
+          : isUsableForSocket(proxy, false);
       if (problem !== null) {
         this.#failConnect({ error: SocketError.UnsupportedSocketOperationError, message: problem }, true);
         return;

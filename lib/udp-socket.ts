@@ -1,12 +1,16 @@
 // QUdpSocket: datagrams, bound or connected, unicast and multicast.
 import { C, E } from './binding';
-import { BindFlag, NetworkLayerProtocol, SocketError, SocketState, SocketType, SpecialAddress } from './enums';
+import { BindFlag, NetworkLayerProtocol, ProxyType, SocketError, SocketState, SocketType, SpecialAddress } from './enums';
 import { Msg, mapErrno } from './errors';
 import { QHostAddress } from './host-address';
 import { checkSize, toOwnedBuffer, WritableData } from './io-device';
 import { QAbstractSocket, SocketOptions, checkPort } from './abstract-socket';
 import { SocketEngine } from './native-engine';
 import { QNetworkDatagram } from './network-datagram';
+import { QNetworkProxy, QNetworkProxyQuery, ProxyQueryType, isUsableForSocket } from './network-proxy';
+import { Association, openAssociation } from './proxy/udp-association';
+import { decodeSocks5UdpDatagram, encodeSocks5UdpHeader } from './proxy/socks5-udp';
+import { ProxyMsg } from './proxy/tunnel';
 import { ADDR_SIZE, decodeAddress, scopeIndex } from './sockaddr';
 
 /** What readDatagram() returns. */
@@ -62,6 +66,7 @@ export class QUdpSocket extends QAbstractSocket {
   #head = 0;
   #reemitQueued = false;
   #multicastInterface = '';
+  #association: Association | null = null;
 
   constructor(options: SocketOptions = {}) {
     super(SocketType.UdpSocket, options);
@@ -87,6 +92,23 @@ export class QUdpSocket extends QAbstractSocket {
       this._setErrorAndEmit(SocketError.SocketAddressNotAvailableError, Msg.addressNotAvailable);
       return false;
     }
+    // Through a SOCKS5 proxy, datagrams go by way of a relay that a UDP
+    // association opens first (blocking, as in Qt: bind() answers yes or no).
+    const proxy = QNetworkProxy.resolveForSocket(this.proxy(), new QNetworkProxyQuery(port, '', ProxyQueryType.UdpSocket));
+    let association: Association | null = null;
+    if (proxy.type() !== ProxyType.NoProxy) {
+      const problem = isUsableForSocket(proxy, true);
+      if (problem !== null) {
+        this._setErrorAndEmit(SocketError.UnsupportedSocketOperationError, problem);
+        return false;
+      }
+      const opened = openAssociation(proxy, this.proxyTimeout(), (p, auth) => this.proxyAuthenticationRequired.emit(p, auth));
+      if ('error' in opened) {
+        this._setErrorAndEmit(opened.error, opened.message);
+        return false;
+      }
+      association = opened;
+    }
     const dualStack = addr.protocol() === NetworkLayerProtocol.AnyIPProtocol;
     const engine = new SocketEngine(this);
     let r = engine.open(dualStack ? NetworkLayerProtocol.IPv6Protocol : addr.protocol(), C.SOCK_DGRAM);
@@ -96,11 +118,37 @@ export class QUdpSocket extends QAbstractSocket {
     if (mode & (BindFlag.ShareAddress | BindFlag.ReuseAddressHint)) engine.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1);
     if (mode & BindFlag.ShareAddress && C.SO_REUSEPORT !== undefined) engine.setOption(C.SOL_SOCKET, C.SO_REUSEPORT, 1);
     r = engine.bind(addr, port);
-    if (r < 0) return this.#bindFailed(engine, mapErrno('bind', -r));
+    if (r < 0) {
+      association?.control.abort();
+      return this.#bindFailed(engine, mapErrno('bind', -r));
+    }
     this._installEngine(engine);
     if (dualStack) this.setLocalAddress(addr);
+    if (association !== null) this.#attach(association);
     this._setState(SocketState.BoundState);
     return true;
+  }
+
+  /** Keeps the association: its end (the proxy closed the control connection) ends the relaying. */
+  #attach(a: Association): void {
+    this.#association = a;
+    a.control.readyRead.connect(() => a.control.readAll());
+    a.control.disconnected.connect(() => {
+      if (this.#association !== a) return;
+      this.#association = null;
+      this._setErrorAndEmit(SocketError.ProxyConnectionClosedError, ProxyMsg.closed);
+    });
+  }
+
+  #dropAssociation(): void {
+    const a = this.#association;
+    this.#association = null;
+    a?.control.abort();
+  }
+
+  /** The relay's framing (RFC 1928 §7) before `payload`, when relaying. */
+  #framed(payload: Uint8Array, dest: QHostAddress, port: number): Uint8Array {
+    return Buffer.concat([encodeSocks5UdpHeader(dest, port), payload]);
   }
 
   /** Options every datagram socket of ours gets: broadcast allowed (as Qt does) and arrival details reported. */
@@ -257,9 +305,20 @@ export class QUdpSocket extends QAbstractSocket {
         senderPort = ep.port;
       }
       const dst = destinations[at] === 0 ? null : decodeAddress(destinations.subarray(at, at + ADDR_SIZE));
+      let payload: Buffer = data;
+      let sender = lastSender!;
+      const relay = this.#association;
+      if (relay !== null) {
+        // Only the relay speaks for the proxy; the header says who sent it.
+        const d = sender.isEqual(relay.relay) && senderPort === relay.relayPort ? decodeSocks5UdpDatagram(data) : null;
+        if (d === null) continue;
+        payload = d.payload;
+        sender = d.address instanceof QHostAddress ? d.address : new QHostAddress(d.address);
+        senderPort = d.port;
+      }
       this.#queue.push({
-        data,
-        sender: lastSender!,
+        data: payload,
+        sender,
         senderPort,
         destination: dst?.address ?? new QHostAddress(),
         destinationPort: dst?.port ?? -1,
@@ -338,6 +397,12 @@ export class QUdpSocket extends QAbstractSocket {
       return -1;
     }
     if (!this.#ensureBound(dest)) return -1;
+    const relay = this.#association;
+    if (relay !== null) {
+      const framed = this.#framed(payload, dest, destPort);
+      const n = this._engine()!.sendTo(framed, 0, framed.length, relay.relay, relay.relayPort);
+      return this.#sent(n < 0 ? n : Math.max(0, n - (framed.length - payload.length)));
+    }
     const n = this._engine()!.sendTo(payload, 0, payload.length, dest, destPort);
     return this.#sent(n);
   }
@@ -363,10 +428,15 @@ export class QUdpSocket extends QAbstractSocket {
     }
     if (!this.#ensureBound(list[0].address)) return 0;
     const engine = this._engine()!;
+    const relay = this.#association;
+    const wire =
+      relay === null
+        ? list
+        : list.map((d) => ({ data: this.#framed(d.data, d.address, d.port), address: relay.relay, port: relay.relayPort, payload: d.data.length }));
     let sent = 0;
     let bytes = 0;
-    while (sent < list.length) {
-      const batch = list.slice(sent, sent + BATCH);
+    while (sent < wire.length) {
+      const batch = wire.slice(sent, sent + BATCH);
       if (!engine.encodeDestinations(outAddrs, batch)) break;
       const n = engine.sendMany(
         batch.map((d) => d.data),
@@ -376,7 +446,7 @@ export class QUdpSocket extends QAbstractSocket {
         this.#sendFailed(-n);
         break;
       }
-      for (let i = 0; i < n; i++) bytes += batch[i].data.length;
+      for (let i = 0; i < n; i++) bytes += list[sent + i].data.length;
       sent += n;
       if (n < batch.length) break;
     }
@@ -504,12 +574,14 @@ export class QUdpSocket extends QAbstractSocket {
   override abort(): void {
     this.#queue = [];
     this.#head = 0;
+    this.#dropAssociation();
     super.abort();
   }
 
   override close(): void {
     this.#queue = [];
     this.#head = 0;
+    this.#dropAssociation();
     super.close();
   }
 
