@@ -101,6 +101,13 @@ const readScratch = Buffer.allocUnsafe(READ_CHUNK);
 
 const fdScratch = new Int32Array(65);
 
+/** The first `n` bytes of the read scratch, in a Buffer of their own (one allocation, from Node's pool when small). */
+function copyOut(n: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  readScratch.copy(out, 0, 0, n);
+  return out;
+}
+
 let defaultLookup: LookupFunction = dns.lookup as unknown as LookupFunction;
 
 /** A failure to reach the proxy itself, in Qt's proxy terms. */
@@ -184,6 +191,11 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #pendingClose = false;
   #abortCalled = false;
   #flushQueued = false;
+  // Made once: a write per message must not also cost a closure per message.
+  readonly #flushTask = () => {
+    this.#flushQueued = false;
+    this.#flushWriteBuffer();
+  };
   #emittingReadyRead = false;
   #emittingBytesWritten = false;
   #lookup: LookupFunction | null;
@@ -1125,7 +1137,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       if (want <= 0) break;
       const n = this.#passDescriptors ? this.#readWithDescriptors(want) : this.#engine.read(readScratch, 0, want);
       if (n > 0) {
-        this._buffer.append(Buffer.from(readScratch.subarray(0, n)));
+        this._buffer.append(copyOut(n));
         got += n;
         if (n < want) break; // the kernel had no more: skip the recv that would say EAGAIN
         continue;
@@ -1170,7 +1182,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     const tunnel = this.#tunnel;
     if (engine === null || tunnel === null) return;
     const n = engine.read(readScratch, 0, READ_CHUNK);
-    if (n > 0) tunnel.feed(Buffer.from(readScratch.subarray(0, n)));
+    if (n > 0) tunnel.feed(copyOut(n));
     else if (n === 0 || (n !== -E.EAGAIN && n !== -E.EWOULDBLOCK && n !== -E.EINTR)) tunnel.closed();
   }
 
@@ -1242,10 +1254,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #queueFlush(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    queueMicrotask(() => {
-      this.#flushQueued = false;
-      this.#flushWriteBuffer();
-    });
+    queueMicrotask(this.#flushTask);
   }
 
   /** @internal EngineReceiver: the descriptor is writable. */
@@ -1411,7 +1420,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   /** Takes what recvWait returned as the event loop's read would have. */
   #blockingRead(n: number, want: number): void {
     if (n > 0) {
-      this._buffer.append(Buffer.from(readScratch.subarray(0, n)));
+      this._buffer.append(copyOut(n));
       // A full chunk may have more behind it: the ordinary read takes the
       // rest (and the end of stream, if it follows) and emits readyRead.
       if (n === want && this._wantsRead()) {
