@@ -96,9 +96,10 @@ export class RingBuffer {
     const n = Math.min(max, this.#size);
     if (n === 0) return EMPTY;
     const first = this.#chunks[0];
-    // The common case, a read inside the first chunk, shares its memory.
+    // The common case, a read inside the first chunk, shares its memory; a
+    // read of exactly that chunk hands over the chunk itself (no view).
     if (first.length - this.#head >= n) {
-      const out = first.subarray(this.#head, this.#head + n);
+      const out = this.#head === 0 && n === first.length ? first : first.subarray(this.#head, this.#head + n);
       if (consume) this.skip(n);
       return out;
     }
