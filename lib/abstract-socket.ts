@@ -57,6 +57,15 @@ export type LookupFunction = (
  */
 export type LookupSyncFunction = (hostname: string, family: 0 | 4 | 6, timeoutMs: number) => LookupAddress[];
 
+/** How setSocketDescriptor() adopts a descriptor, beyond Qt's arguments. */
+export interface AdoptOptions {
+  /**
+   * With a ReadOnly or WriteOnly mode, also shut down the unused direction
+   * in the kernel (shutdown(2)); by default the mode only limits this object.
+   */
+  shutdownUnusedDirection?: boolean;
+}
+
 export interface SocketOptions {
   /** The resolver for host names (default: `dns.lookup`). */
   lookup?: LookupFunction;
@@ -951,7 +960,12 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
    * stateChanged(state) once (never connected). On failure returns false
    * with error() set and leaves both this socket and the descriptor as they were.
    */
-  setSocketDescriptor(fd: number, state: SocketState = SocketState.ConnectedState, mode: OpenMode = OpenMode.ReadWrite): boolean {
+  setSocketDescriptor(
+    fd: number,
+    state: SocketState = SocketState.ConnectedState,
+    mode: OpenMode = OpenMode.ReadWrite,
+    options: AdoptOptions = {},
+  ): boolean {
     if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`descriptor must be an integer, got ${String(fd)}`);
     if (typeof state !== 'number') throw new TypeError(`state must be a SocketState, got ${String(state)}`);
     if (!Number.isInteger(state) || SocketState[state] === undefined) throw new RangeError(`unknown socket state ${String(state)}`);
@@ -980,6 +994,12 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.setErrorString(Msg.unknown);
     this.open(mode);
     this.#fetchEndpoints();
+    if (options.shutdownUnusedDirection && state === SocketState.ConnectedState) {
+      // The kernel is told too, so the peer sees the end of a direction
+      // this side will never use (SHUT_WR sends a FIN).
+      if ((mode & OpenMode.ReadWrite) === OpenMode.ReadOnly) engine.shutdown(C.SHUT_WR);
+      else if ((mode & OpenMode.ReadWrite) === OpenMode.WriteOnly) engine.shutdown(C.SHUT_RD);
+    }
     if (state !== this.#state) {
       this.#state = state;
       this.#syncNotifications();

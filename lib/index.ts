@@ -17,7 +17,7 @@ export type { SlotErrorHandler } from './signal';
 export { QIODevice } from './io-device';
 export type { WritableData } from './io-device';
 export { QAbstractSocket } from './abstract-socket';
-export type { LookupFunction, LookupSyncFunction, LookupAddress, SocketOptions } from './abstract-socket';
+export type { AdoptOptions, LookupFunction, LookupSyncFunction, LookupAddress, SocketOptions } from './abstract-socket';
 export { QTcpSocket } from './tcp-socket';
 export { QTcpServer } from './tcp-server';
 export { QUdpSocket } from './udp-socket';

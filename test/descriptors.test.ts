@@ -1,12 +1,12 @@
 // Any socket descriptor: UNIX-domain stream and datagram sockets, the state
 // the kernel reports, detaching, and passing descriptors with SCM_RIGHTS.
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { QTcpSocket, QTcpServer, QUdpSocket, SocketState, SocketType, SocketError, createSocketPair, closeDescriptor } from '../lib';
+import { QTcpSocket, QTcpServer, QUdpSocket, SocketState, SocketType, SocketError, OpenMode, createSocketPair, closeDescriptor } from '../lib';
 import { binding, C, E } from '../lib/binding';
-import { next, until, startEcho, liveEngines, Peer } from './helpers';
+import { next, until, startEcho, startPeer, liveEngines, Peer } from './helpers';
 
 const owned: Array<{ abort(): void } | { close(): void }> = [];
 const peers: Peer[] = [];
@@ -239,4 +239,39 @@ test('descriptors nobody takes are closed, not leaked', async () => {
   expect(closeDescriptor(p2)).toBe(false);
   expect(() => tx.sendDescriptors([], 'x')).toThrow(RangeError);
   expect(() => tx.sendDescriptors([-1])).toThrow(TypeError);
+});
+
+test('ReadOnly with shutdownUnusedDirection: the peer sees the end of our direction; without it, nothing changes', async () => {
+  const [a, b] = createSocketPair();
+  const [c, d] = createSocketPair();
+  const reader = keep(new QTcpSocket());
+  const peerOfReader = keep(new QTcpSocket());
+  const plain = keep(new QTcpSocket());
+  const peerOfPlain = keep(new QTcpSocket());
+  expect(reader.setSocketDescriptor(a, SocketState.ConnectedState, OpenMode.ReadOnly, { shutdownUnusedDirection: true })).toBe(true);
+  expect(peerOfReader.setSocketDescriptor(b)).toBe(true);
+  expect(plain.setSocketDescriptor(c, SocketState.ConnectedState, OpenMode.ReadOnly)).toBe(true);
+  expect(peerOfPlain.setSocketDescriptor(d)).toBe(true);
+  // Written before the peer notices our FIN (it then closes, as Qt does on
+  // the end of its read channel): the read direction still carries it.
+  peerOfReader.write('still readable');
+  await next(peerOfReader.readChannelFinished); // the FIN of SHUT_WR
+  expect(reader.write('x')).toBe(-1);
+  await new Promise((r) => setTimeout(r, 30));
+  expect(peerOfPlain.state()).toBe(SocketState.ConnectedState);
+  await until(() => reader.bytesAvailable() === 14);
+  expect(reader.readAll().toString()).toBe('still readable');
+});
+
+test('socketDescriptor() can be handed to a child process with spawn stdio, and works there', async () => {
+  const received: Buffer[] = [];
+  const p = await startPeer('127.0.0.1', (c) => c.on('data', (d) => received.push(d)));
+  peers.push(p);
+  const s = keep(new QTcpSocket());
+  s.connectToHost('127.0.0.1', p.port);
+  await next(s.connected);
+  const r = spawnSync('sh', ['-c', 'printf "from the child" >&3'], { stdio: ['ignore', 'ignore', 'inherit', s.socketDescriptor()] });
+  expect(r.status).toBe(0);
+  await until(() => Buffer.concat(received).toString() === 'from the child');
+  expect(s.state()).toBe(SocketState.ConnectedState); // ours is still open and usable
 });
