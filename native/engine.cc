@@ -22,15 +22,18 @@ namespace {
 
 // Argument checks are a backstop: lib/ validates first, so a failure here is
 // a bug in lib/ and is reported as a TypeError, never as an errno.
+// These run on every read and write, so they make one raw Node-API call per
+// argument (a wrong type shows as that call's failure) instead of a type
+// check and a conversion each.
 bool ArgInt(const Napi::CallbackInfo& info, size_t i, int* out) {
-  if (!info[i].IsNumber()) {
+  double d;
+  if (napi_get_value_double(info.Env(), info[i], &d) != napi_ok) {
     Napi::TypeError::New(info.Env(), "qsocket engine: argument " + std::to_string(i) +
                                          " must be a number")
         .ThrowAsJavaScriptException();
     return false;
   }
   // Int32Value() would wrap 2^32 + 5 to 5: a different, open descriptor.
-  double d = info[i].As<Napi::Number>().DoubleValue();
   if (!(d >= INT32_MIN && d <= INT32_MAX) || d != (double)(int32_t)d) {
     Napi::RangeError::New(info.Env(), "qsocket engine: argument " + std::to_string(i) +
                                           " must be a 32-bit integer")
@@ -44,18 +47,21 @@ bool ArgInt(const Napi::CallbackInfo& info, size_t i, int* out) {
 // A byte range [off, off+len) of a Uint8Array argument.
 bool ArgBytes(const Napi::CallbackInfo& info, size_t i, uint8_t** data, size_t* len,
               bool ranged) {
-  if (!info[i].IsTypedArray() ||
-      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+  napi_typedarray_type type;
+  size_t size = 0;
+  void* base = nullptr;
+  bool is_typed = false;
+  napi_value v = info[i];
+  if (napi_is_typedarray(info.Env(), v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(info.Env(), v, &type, &size, &base, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
     Napi::TypeError::New(info.Env(), "qsocket engine: argument " + std::to_string(i) +
                                          " must be a Uint8Array")
         .ThrowAsJavaScriptException();
     return false;
   }
-  auto arr = info[i].As<Napi::Uint8Array>();
-  uint8_t* base = arr.Data();
-  size_t size = arr.ByteLength();
   if (!ranged) {
-    *data = base;
+    *data = static_cast<uint8_t*>(base);
     *len = size;
     return true;
   }
@@ -66,7 +72,7 @@ bool ArgBytes(const Napi::CallbackInfo& info, size_t i, uint8_t** data, size_t* 
         .ThrowAsJavaScriptException();
     return false;
   }
-  *data = base + off;
+  *data = static_cast<uint8_t*>(base) + off;
   *len = (size_t)n;
   return true;
 }
