@@ -1551,6 +1551,10 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       const engine = this.#engine;
       if (engine === null || this.#writeBuffer.isEmpty()) return false;
       if (this.#state !== SocketState.ConnectedState && this.#state !== SocketState.ClosingState) return false;
+      // Try first: when the kernel has room, that is the whole wait, and
+      // asking poll() first would cost a system call for nothing.
+      if (this.#flushWriteBuffer()) return true;
+      if (this.#engine !== engine || this.#writeBuffer.isEmpty()) return false;
       // Reading too, so that a peer that only drains after we read it back
       // (an echo server, say) cannot deadlock us.
       const events = C.WRITABLE | (this._wantsRead() ? C.READABLE : 0);

@@ -143,7 +143,11 @@ export class SocketEngine {
   encodeDestinations(out: Uint8Array, list: ReadonlyArray<{ address: QHostAddress | null; port: number }>): boolean {
     for (let i = 0; i < list.length; i++) {
       const d = list[i];
-      if (d.address === null) out[i * ADDR_SIZE] = 0;
+      const prev = i > 0 ? list[i - 1] : null;
+      // A batch mostly goes to one destination: encode it once, copy after.
+      if (prev !== null && prev.address === d.address && prev.port === d.port) {
+        out.copyWithin(i * ADDR_SIZE, (i - 1) * ADDR_SIZE, (i - 1) * ADDR_SIZE + 24);
+      } else if (d.address === null) out[i * ADDR_SIZE] = 0;
       else if (!this.#encodeDestination(out, i * ADDR_SIZE, d.address, d.port)) return false;
     }
     return true;

@@ -11,7 +11,7 @@ import { QNetworkProxy, QNetworkProxyQuery, ProxyQueryType, isUsableForSocket } 
 import { Association, openAssociation } from './proxy/udp-association';
 import { decodeSocks5UdpDatagram, encodeSocks5UdpHeader } from './proxy/socks5-udp';
 import { ProxyMsg } from './proxy/tunnel';
-import { ADDR_SIZE, decodeAddress, scopeIndex } from './sockaddr';
+import { ADDR_SIZE, Endpoint, decodeAddress, scopeIndex } from './sockaddr';
 
 /** What readDatagram() returns. */
 export interface Datagram {
@@ -49,6 +49,13 @@ const meta = new Int32Array(BATCH * 4);
 const senders = new Uint8Array(BATCH * ADDR_SIZE);
 const destinations = new Uint8Array(BATCH * ADDR_SIZE);
 const outAddrs = new Uint8Array(BATCH * ADDR_SIZE);
+
+/** Whether the addresses at `a` and `b` of a batch (kind, port, scope, 16 bytes) are the same. */
+function sameAddress(buf: Uint8Array, a: number, b: number): boolean {
+  if (a < 0) return false;
+  for (let i = 0; i < 24; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
 
 function toAddress(a: QHostAddress | string | SpecialAddress): QHostAddress {
   if (a instanceof QHostAddress) return a;
@@ -286,25 +293,34 @@ export class QUdpSocket extends QAbstractSocket {
     slab ??= Buffer.allocUnsafe(SLOT * BATCH);
     const n = engine.recvMany(slab, SLOT, meta, senders, destinations);
     if (n <= 0) return n;
-    let lastSenderKey = '';
+    let lastAt = -1;
     let lastSender: QHostAddress | null = null;
+    let lastDstAt = -1;
+    let lastDst: Endpoint | null = null;
     for (let i = 0; i < n; i++) {
       const len = Math.min(meta[4 * i], SLOT);
       const data = Buffer.allocUnsafe(len);
       slab.copy(data, 0, i * SLOT, i * SLOT + len);
       const at = i * ADDR_SIZE;
-      // Datagrams of one batch mostly come from one peer: decode it once.
-      const key = Buffer.from(senders.buffer, at, 24).toString('latin1');
+      // Datagrams of one batch mostly come from one peer to one address:
+      // decode each once (compared in place, nothing allocated to compare).
       let senderPort: number;
-      if (key === lastSenderKey && lastSender !== null) {
+      if (lastSender !== null && sameAddress(senders, lastAt, at)) {
         senderPort = (senders[at + 2] << 8) | senders[at + 3];
       } else {
         const ep = decodeAddress(senders.subarray(at, at + ADDR_SIZE));
         lastSender = ep.address;
-        lastSenderKey = key;
         senderPort = ep.port;
       }
-      const dst = destinations[at] === 0 ? null : decodeAddress(destinations.subarray(at, at + ADDR_SIZE));
+      lastAt = at;
+      let dst: Endpoint | null = null;
+      if (destinations[at] !== 0) {
+        if (lastDst === null || !sameAddress(destinations, lastDstAt, at)) {
+          lastDst = decodeAddress(destinations.subarray(at, at + ADDR_SIZE));
+        }
+        lastDstAt = at;
+        dst = lastDst;
+      }
       let payload: Buffer = data;
       let sender = lastSender!;
       const relay = this.#association;
@@ -415,8 +431,13 @@ export class QUdpSocket extends QAbstractSocket {
   writeDatagrams(datagrams: readonly OutgoingDatagram[]): number {
     if (!Array.isArray(datagrams)) throw new TypeError('writeDatagrams needs an array');
     if (datagrams.length === 0) return 0;
+    let lastIn: QHostAddress | string | undefined;
+    let lastOut: QHostAddress | undefined;
     const list = datagrams.map((d) => {
-      const address = toAddress(d.address);
+      // One destination for many datagrams is the common case: convert it once.
+      const address = d.address === lastIn && lastOut !== undefined ? lastOut : toAddress(d.address);
+      lastIn = d.address;
+      lastOut = address;
       checkPort(d.port);
       const data = typeof d.data === 'string' ? Buffer.from(d.data, 'utf8') : d.data;
       if (!(data instanceof Uint8Array)) throw new TypeError('datagram data must be a Buffer, a Uint8Array or a string');
