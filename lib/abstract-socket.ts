@@ -97,6 +97,10 @@ const nativeLookupSync: LookupSyncFunction = (hostname, family, timeoutMs) => {
   return r.addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 };
 
+// Every socket without an address shares this one; it is never handed out
+// (the getters return copies) and never changed.
+const NULL_ADDRESS = new QHostAddress();
+
 /** Qt's per-address connect time-out: after it, the next address is tried. */
 const CONNECT_TIMEOUT_MS = 30000;
 /** Bytes pulled from the kernel per recv at most. */
@@ -160,24 +164,45 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   static readonly BindFlag = BindFlag;
   static readonly PauseMode = PauseMode;
 
+  #connectedSignal?: Signal<[]>;
   /** Emitted once the connection is established. */
-  readonly connected = new Signal<[]>('connected');
+  get connected(): Signal<[]> {
+    return (this.#connectedSignal ??= new Signal<[]>('connected'));
+  }
+  #disconnectedSignal?: Signal<[]>;
   /** Emitted when a connected socket has disconnected. */
-  readonly disconnected = new Signal<[]>('disconnected');
+  get disconnected(): Signal<[]> {
+    return (this.#disconnectedSignal ??= new Signal<[]>('disconnected'));
+  }
+  #errorOccurredSignal?: Signal<[SocketError]>;
   /** Emitted after an error; `error()` and `errorString()` tell which. */
-  readonly errorOccurred = new Signal<[SocketError]>('errorOccurred');
+  get errorOccurred(): Signal<[SocketError]> {
+    return (this.#errorOccurredSignal ??= new Signal<[SocketError]>('errorOccurred'));
+  }
+  #hostFoundSignal?: Signal<[]>;
   /** Emitted when the host name has been resolved (also for an IP literal). */
-  readonly hostFound = new Signal<[]>('hostFound');
+  get hostFound(): Signal<[]> {
+    return (this.#hostFoundSignal ??= new Signal<[]>('hostFound'));
+  }
+  #stateChangedSignal?: Signal<[SocketState]>;
   /** Emitted on every state change, with the new state. */
-  readonly stateChanged = new Signal<[SocketState]>('stateChanged');
+  get stateChanged(): Signal<[SocketState]> {
+    return (this.#stateChangedSignal ??= new Signal<[SocketState]>('stateChanged'));
+  }
+  #descriptorsReceivedSignal?: Signal<[number[]]>;
   /**
    * Emitted with descriptors that arrived (SCM_RIGHTS) once
    * setDescriptorPassing(true) is on. The slots own them: wrap them with
    * setSocketDescriptor() or close them with closeDescriptor(). Not in Qt.
    */
-  readonly descriptorsReceived = new Signal<[number[]]>('descriptorsReceived');
+  get descriptorsReceived(): Signal<[number[]]> {
+    return (this.#descriptorsReceivedSignal ??= new Signal<[number[]]>('descriptorsReceived'));
+  }
+  #proxyAuthenticationRequiredSignal?: Signal<[QNetworkProxy, QAuthenticator]>;
   /** Emitted when a proxy asks for credentials. */
-  readonly proxyAuthenticationRequired = new Signal<[QNetworkProxy, QAuthenticator]>('proxyAuthenticationRequired');
+  get proxyAuthenticationRequired(): Signal<[QNetworkProxy, QAuthenticator]> {
+    return (this.#proxyAuthenticationRequiredSignal ??= new Signal<[QNetworkProxy, QAuthenticator]>('proxyAuthenticationRequired'));
+  }
 
   readonly #type: SocketType;
   #state = SocketState.UnconnectedState;
@@ -185,9 +210,9 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #engine: SocketEngine | null = null;
   readonly #writeBuffer = new RingBuffer();
   #readBufferSize = 0;
-  #localAddress = new QHostAddress();
+  #localAddress = NULL_ADDRESS;
   #localPort = 0;
-  #peerAddress = new QHostAddress();
+  #peerAddress = NULL_ADDRESS;
   #peerPort = 0;
   #peerName = '';
   #hostName = '';
@@ -212,7 +237,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #readyReadCount = 0;
   #busyPollUs = 0;
   #proxy = new QNetworkProxy(ProxyType.DefaultProxy);
-  #pendingOptions = new Map<SocketOption, number>();
+  #pendingOptions: Map<SocketOption, number> | null = null;
   /** Where connect() goes: the destination, or the proxy while tunnelling. */
   #connectHost = '';
   #connectPort = 0;
@@ -389,7 +414,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError('option value must be an integer or a boolean');
     if (SocketOption[option] === undefined) throw new RangeError(`unknown socket option ${String(option)}`);
     if (this.#engine === null) {
-      this.#pendingOptions.set(option, v);
+      (this.#pendingOptions ??= new Map()).set(option, v);
       return true;
     }
     return this.#applyOption(this.#engine, option, v);
@@ -398,7 +423,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   /** The option's current value from the kernel, or -1 when it cannot be read. */
   socketOption(option: SocketOption): number {
     if (SocketOption[option] === undefined) throw new RangeError(`unknown socket option ${String(option)}`);
-    if (this.#engine === null) return this.#pendingOptions.get(option) ?? -1;
+    if (this.#engine === null) return this.#pendingOptions?.get(option) ?? -1;
     const slot = optionSlot(option, this.#engine.family());
     if (slot === null) return -1;
     return this.#engine.getOption(slot.level, slot.name).value;
@@ -672,7 +697,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     if (this.#tunnel) this.#proxyAddresses = wanted.slice();
     this.#setState(SocketState.ConnectingState);
     if (this.state() !== SocketState.ConnectingState) return;
-    this.hostFound.emit();
+    this.#hostFoundSignal?.emit();
     if (this.state() !== SocketState.ConnectingState) return;
     this.#addresses = wanted;
     this.#connectToNextAddress(synchronous);
@@ -725,7 +750,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#tunnel?.cancel();
     this.#tunnel = null;
     this.#addresses = [];
-    this.#peerAddress = new QHostAddress();
+    this.#peerAddress = NULL_ADDRESS;
     this.#peerPort = 0;
     this.#setState(SocketState.UnconnectedState);
     this.#setErrorAndEmit(failure.error, failure.message);
@@ -750,8 +775,10 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   }
 
   #applyPendingOptions(engine: SocketEngine): void {
-    for (const [option, value] of this.#pendingOptions) this.#applyOption(engine, option, value);
-    this.#pendingOptions.clear();
+    if (this.#pendingOptions !== null) {
+      for (const [option, value] of this.#pendingOptions) this.#applyOption(engine, option, value);
+      this.#pendingOptions = null;
+    }
     if (this.#unrefed) engine.unref();
   }
 
@@ -768,9 +795,10 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#stopConnectTimer();
     this.#addresses = [];
     if (this.#tunnel !== null) {
-      // Connected to the proxy: the tunnel is next, still in ConnectingState.
-      this.#syncNotifications();
+      // Connected to the proxy: the tunnel is next, still in ConnectingState,
+      // now reading the proxy's answers instead of waiting for writability.
       this.#tunnel.begin();
+      this.#syncNotifications();
       return;
     }
     this.#fetchEndpoints();
@@ -781,7 +809,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #becomeConnected(leftover: Buffer | null): void {
     this.#setState(SocketState.ConnectedState);
     if (this.state() !== SocketState.ConnectedState) return;
-    this.connected.emit();
+    this.#connectedSignal?.emit();
     if (this.state() !== SocketState.ConnectedState) return;
     if (leftover !== null && leftover.length > 0) {
       this._buffer.append(leftover);
@@ -848,7 +876,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
 
   /** @internal */
   _tunnelAskCredentials(proxy: QNetworkProxy, authenticator: QAuthenticator): void {
-    this.proxyAuthenticationRequired.emit(proxy, authenticator);
+    this.#proxyAuthenticationRequiredSignal?.emit(proxy, authenticator);
   }
 
   #fetchEndpoints(): void {
@@ -910,15 +938,15 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#writeBuffer.clear();
     this.#setState(SocketState.UnconnectedState);
     this.readChannelFinished.emit();
-    if (previous === SocketState.ConnectedState || previous === SocketState.ClosingState) this.disconnected.emit();
+    if (previous === SocketState.ConnectedState || previous === SocketState.ClosingState) this.#disconnectedSignal?.emit();
     // A slot may have started a new connection; its endpoints must survive.
     if (this.#state === SocketState.UnconnectedState && this.#engine === null) this.#clearEndpoints();
   }
 
   #clearEndpoints(): void {
-    this.#localAddress = new QHostAddress();
+    this.#localAddress = NULL_ADDRESS;
     this.#localPort = 0;
-    this.#peerAddress = new QHostAddress();
+    this.#peerAddress = NULL_ADDRESS;
     this.#peerPort = 0;
     this.#peerName = '';
     this.#localPath = '';
@@ -1003,7 +1031,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     if (state !== this.#state) {
       this.#state = state;
       this.#syncNotifications();
-      this.stateChanged.emit(state);
+      this.#stateChangedSignal?.emit(state);
     } else {
       this.#syncNotifications();
     }
@@ -1128,9 +1156,9 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#addresses = [];
     this.#pendingClose = false;
     this.#abortCalled = false;
-    this.#localAddress = new QHostAddress();
+    this.#localAddress = NULL_ADDRESS;
     this.#localPort = 0;
-    this.#peerAddress = new QHostAddress();
+    this.#peerAddress = NULL_ADDRESS;
     this.#peerPort = 0;
     this.#peerName = '';
     this.#hostName = '';
@@ -1171,8 +1199,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       const fds = this.#receivedFds;
       this.#receivedFds = [];
       // Descriptors nobody takes would leak: close them.
-      if (this.descriptorsReceived.receivers() === 0) for (const fd of fds) binding.closeFd(fd);
-      else this.descriptorsReceived.emit(fds);
+      if ((this.#descriptorsReceivedSignal?.receivers() ?? 0) === 0) for (const fd of fds) binding.closeFd(fd);
+      else this.#descriptorsReceivedSignal?.emit(fds);
       if (this.state() !== SocketState.ConnectedState) return;
     }
     if (got > 0) {
@@ -1410,9 +1438,18 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     while (this.#state === SocketState.ConnectingState) {
       const engine = this.#engine;
       if (engine === null) break;
-      const negotiating = this.#tunnel?.isNegotiating() === true;
-      const r = engine.poll(negotiating ? C.READABLE : C.WRITABLE, left());
-      if (r === 0) return this.#connectTimedOut();
+      const tunnel = this.#tunnel;
+      const negotiating = tunnel?.isNegotiating() === true;
+      // The proxy's own time-out runs no timer while this thread is blocked.
+      const budget = left();
+      const tunnelLeft = negotiating ? tunnel!.timeLeft() : -1;
+      const wait = tunnelLeft >= 0 && (budget < 0 || tunnelLeft < budget) ? tunnelLeft : budget;
+      const r = engine.poll(negotiating ? C.READABLE : C.WRITABLE, wait);
+      if (r === 0) {
+        if (negotiating && tunnel!.expireIfDue()) return false;
+        if (left() === 0) return this.#connectTimedOut();
+        continue;
+      }
       if (r < 0 && r !== -E.EINTR) break;
       if (negotiating) this.#tunnelRead();
       else this.#testConnection();
@@ -1663,13 +1700,13 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     if (this.#state === state) return;
     this.#state = state;
     this.#syncNotifications();
-    this.stateChanged.emit(state);
+    this.#stateChangedSignal?.emit(state);
   }
 
   #setErrorAndEmit(error: SocketError, message: string): void {
     this.#error = error;
     this.setErrorString(message);
-    this.errorOccurred.emit(error);
+    this.#errorOccurredSignal?.emit(error);
   }
 
   /** @internal For subclasses: record an error and emit errorOccurred. */

@@ -34,14 +34,26 @@ export function toOwnedBuffer(data: WritableData): Buffer {
 export abstract class QIODevice {
   static readonly OpenMode = OpenMode;
 
+  #readyReadSignal?: Signal<[]>;
   /** Emitted when new data can be read; not re-emitted from inside its own slots. */
-  readonly readyRead = new Signal<[]>('readyRead');
+  get readyRead(): Signal<[]> {
+    return (this.#readyReadSignal ??= new Signal<[]>('readyRead'));
+  }
+  #bytesWrittenSignal?: Signal<[number]>;
   /** Emitted with the number of bytes the OS took from the write buffer. */
-  readonly bytesWritten = new Signal<[number]>('bytesWritten');
+  get bytesWritten(): Signal<[number]> {
+    return (this.#bytesWrittenSignal ??= new Signal<[number]>('bytesWritten'));
+  }
+  #aboutToCloseSignal?: Signal<[]>;
   /** Emitted by close() before the device closes. */
-  readonly aboutToClose = new Signal<[]>('aboutToClose');
+  get aboutToClose(): Signal<[]> {
+    return (this.#aboutToCloseSignal ??= new Signal<[]>('aboutToClose'));
+  }
+  #readChannelFinishedSignal?: Signal<[]>;
   /** Emitted when no more data will arrive (the read channel closed). */
-  readonly readChannelFinished = new Signal<[]>('readChannelFinished');
+  get readChannelFinished(): Signal<[]> {
+    return (this.#readChannelFinishedSignal ??= new Signal<[]>('readChannelFinished'));
+  }
 
   /** @internal The read buffer, filled by the subclass. */
   protected readonly _buffer = new RingBuffer();

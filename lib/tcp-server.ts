@@ -21,10 +21,16 @@ const BACKOFF_MAX_MS = 1000;
  * (nextPendingConnection), announced by newConnection.
  */
 export class QTcpServer implements EngineReceiver {
+  #newConnectionSignal?: Signal<[]>;
   /** Emitted once for every connection put in the queue. */
-  readonly newConnection = new Signal<[]>('newConnection');
+  get newConnection(): Signal<[]> {
+    return (this.#newConnectionSignal ??= new Signal<[]>('newConnection'));
+  }
+  #acceptErrorSignal?: Signal<[SocketError]>;
   /** Emitted when accepting fails; the server keeps listening. */
-  readonly acceptError = new Signal<[SocketError]>('acceptError');
+  get acceptError(): Signal<[SocketError]> {
+    return (this.#acceptErrorSignal ??= new Signal<[SocketError]>('acceptError'));
+  }
 
   #engine: SocketEngine | null = null;
   #pending: QTcpSocket[] = [];

@@ -41,6 +41,8 @@ export class ProxyTunnel {
   #timer: NodeJS.Timeout | null = null;
   #authRounds = 0;
   #tried = new Set<string>();
+  #cancelled = false;
+  #deadline = 0;
 
   constructor(proxy: QNetworkProxy, target: ProxyTarget, factory: NegotiatorFactory, timeoutMs: number, host: TunnelHost) {
     this.proxy = proxy;
@@ -102,16 +104,36 @@ export class ProxyTunnel {
     this.#host._tunnelFailed({ error: SocketError.ProxyConnectionClosedError, message: ProxyMsg.closed });
   }
 
-  /** The socket gave up (abort, close): no timer may fire later. */
+  /** The socket gave up (abort, close): no timer may fire later, nothing is retried. */
   cancel(): void {
+    this.#cancelled = true;
     this.#finish();
+  }
+
+  /** Milliseconds left of the negotiation's time-out (for the blocking waits, where no timer fires). */
+  timeLeft(): number {
+    return this.#negotiator === null ? -1 : Math.max(0, Math.ceil(this.#deadline - performance.now()));
+  }
+
+  /** Fails the negotiation with ProxyConnectionTimeoutError if its time is up; says whether it did. */
+  expireIfDue(): boolean {
+    if (this.#negotiator === null || performance.now() < this.#deadline) return false;
+    this.#finish();
+    this.#host._tunnelFailed({ error: SocketError.ProxyConnectionTimeoutError, message: ProxyMsg.timeout });
+    return true;
   }
 
   #authenticate(): void {
     this.#authRounds++;
+    // The authenticator starts with what was tried, so a slot that leaves it
+    // alone (or no slot at all) means "no new credentials".
     const auth = new QAuthenticator();
-    if (this.#credentials) auth.setUser(this.#credentials.user);
+    if (this.#credentials) {
+      auth.setUser(this.#credentials.user);
+      auth.setPassword(this.#credentials.password);
+    }
     if (this.#authRounds <= MAX_AUTH_ROUNDS) this.#host._tunnelAskCredentials(this.proxy, auth);
+    if (this.#cancelled) return; // a slot aborted the socket
     const key = `${auth.user()}\0${auth.password()}`;
     // Retry only with credentials not tried yet, and only a few times: wrong
     // credentials are never retried forever.
@@ -125,6 +147,7 @@ export class ProxyTunnel {
 
   #armTimer(): void {
     this.#clearTimer();
+    this.#deadline = performance.now() + this.#timeoutMs;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       if (this.#negotiator === null) return;
