@@ -74,6 +74,7 @@ export class QUdpSocket extends QAbstractSocket {
   #reemitQueued = false;
   #multicastInterface = '';
   #association: Association | null = null;
+  #readPaused = false;
 
   constructor(options: SocketOptions = {}) {
     super(SocketType.UdpSocket, options);
@@ -275,7 +276,10 @@ export class QUdpSocket extends QAbstractSocket {
    */
   #afterRead(): void {
     if (this.#queued() === 0) {
-      this._syncNotifications();
+      if (this.#readPaused) {
+        this.#readPaused = false;
+        this._syncNotifications();
+      }
       return;
     }
     if (this.#reemitQueued) return;
@@ -349,13 +353,20 @@ export class QUdpSocket extends QAbstractSocket {
   override _readNotification(): void {
     const st = this.state();
     if (st !== SocketState.BoundState && st !== SocketState.ConnectedState) return;
+    if (this.#queued() > 0) {
+      // Datagrams are still unread: stop watching until they are (Qt does
+      // not re-emit readyRead meanwhile). Only now, not after every batch,
+      // so that a reader that keeps up costs no epoll changes.
+      this.#readPaused = true;
+      this._syncNotifications();
+      return;
+    }
     const before = this.#queued();
     const n = this.#fill();
     if (n < 0 && n !== -E.EAGAIN && n !== -E.EWOULDBLOCK) {
       this.#reportError(-n);
       return;
     }
-    this._syncNotifications();
     if (this.#queued() > before) this._emitReadyRead();
   }
 
@@ -382,7 +393,7 @@ export class QUdpSocket extends QAbstractSocket {
 
   protected override _wantsRead(): boolean {
     const st = this.state();
-    return (st === SocketState.BoundState || st === SocketState.ConnectedState) && this.#queued() === 0;
+    return (st === SocketState.BoundState || st === SocketState.ConnectedState) && !this.#readPaused;
   }
 
   // ---- writing ------------------------------------------------------------
@@ -604,6 +615,15 @@ export class QUdpSocket extends QAbstractSocket {
     this.#head = 0;
     this.#dropAssociation();
     super.close();
+  }
+
+  /**
+   * As in QAbstractSocket; while datagrams already taken from the kernel are
+   * still unread, it returns true at once (reading them is what comes next).
+   */
+  override waitForReadyRead(msecs = 30000): boolean {
+    if (this.#queued() > 0 && this.isOpen()) return true;
+    return super.waitForReadyRead(msecs);
   }
 
   /** UDP has no application read buffer: the kernel's queue is the buffer. */

@@ -858,9 +858,8 @@ Napi::Value Engine::RecvWait(const Napi::CallbackInfo& info) {
     return {};
   Napi::Env env = info.Env();
   const int64_t deadline = timeout < 0 ? -1 : NowMs() + timeout;
-  ssize_t r = qs_recv(fd_, p, n, 0);
-  if (r != -EAGAIN && r != -EWOULDBLOCK) return Num(env, (double)r);
-  if (spin > 0) {
+  ssize_t r;
+  if (spin > 0 || timeout == 0) {
     timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
     const int64_t budget_ns = (int64_t)spin * 1000;
