@@ -123,6 +123,11 @@ function copyOut(n: number): Buffer {
 
 let defaultLookup: LookupFunction = dns.lookup as unknown as LookupFunction;
 
+/** dns.lookup's family for a NetworkLayerProtocol (0: any). */
+function familyOf(protocol: NetworkLayerProtocol): 0 | 4 | 6 {
+  return protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
+}
+
 /** A failure to reach the proxy itself, in Qt's proxy terms. */
 function proxyConnectFailure(f: SocketFailure): SocketFailure {
   switch (f.error) {
@@ -590,26 +595,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       }
     }
 
-    const connectLiteral = this.#tunnel ? new QHostAddress(this.#connectHost) : literal;
-    if (!connectLiteral.isNull()) {
-      this.#startConnecting([connectLiteral], true);
-      return;
-    }
-    const id = ++this.#lookupId;
-    const family = this.#tunnel ? 0 : protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
-    const lookup = this.#lookup ?? defaultLookup;
-    const done = (err: NodeJS.ErrnoException | null, list: LookupAddress[] | undefined) => {
-      if (id !== this.#lookupId || this.#state !== SocketState.HostLookupState) return;
-      const addresses = err || !Array.isArray(list) ? [] : list.map((a) => new QHostAddress(a.address)).filter((a) => !a.isNull());
-      this.#startConnecting(addresses, false);
-    };
-    try {
-      lookup(this.#connectHost, { all: true, family }, done);
-    } catch (err) {
-      // A resolver that throws (node's own does for some malformed names)
-      // is a failed lookup, reported from the loop like any other.
-      process.nextTick(() => done(err as NodeJS.ErrnoException, []));
-    }
+    const family = this.#tunnel ? 0 : familyOf(protocol);
+    this.#lookupConnectHost(this.#connectHost, family, true);
   }
 
   /** The seed's order: this socket's proxy, else the application proxy, else the application factory. */
@@ -625,42 +612,44 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
 
   /** For a proxy that cannot resolve names: look the destination up here, then go on to the proxy. */
   #resolveTargetThenProxy(hostName: string, protocol: NetworkLayerProtocol): void {
-    const id = ++this.#lookupId;
-    const family = protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
-    const done = (err: NodeJS.ErrnoException | null, list: LookupAddress[] | undefined) => {
-      if (id !== this.#lookupId || this.#state !== SocketState.HostLookupState || this.#tunnel === null) return;
-      const first = err || !Array.isArray(list) ? undefined : list.map((a) => new QHostAddress(a.address)).find((a) => !a.isNull());
-      if (first === undefined) {
+    this.#resolve(hostName, familyOf(protocol), (addresses) => {
+      if (this.#tunnel === null) return;
+      if (addresses.length === 0) {
         this.#failConnect({ error: SocketError.HostNotFoundError, message: Msg.hostNotFound }, false);
         return;
       }
-      this.#tunnel.target = { host: first.toString(), port: this.#port, isName: false };
-      this.#lookupConnectHost(this.#connectHost);
-    };
-    try {
-      (this.#lookup ?? defaultLookup)(hostName, { all: true, family }, done);
-    } catch (err) {
-      process.nextTick(() => done(err as NodeJS.ErrnoException, []));
-    }
+      this.#tunnel.target = { host: addresses[0].toString(), port: this.#port, isName: false };
+      this.#lookupConnectHost(this.#connectHost, 0, false);
+    });
   }
 
   /** Resolves where connect() goes (the destination, or the proxy) and starts connecting. */
-  #lookupConnectHost(host: string): void {
+  #lookupConnectHost(host: string, family: 0 | 4 | 6, synchronous: boolean): void {
     const literal = new QHostAddress(host);
     if (!literal.isNull()) {
-      this.#startConnecting([literal], false);
+      this.#startConnecting([literal], synchronous);
       return;
     }
+    this.#resolve(host, family, (addresses) => this.#startConnecting(addresses, false));
+  }
+
+  /**
+   * Looks `host` up with this socket's resolver; `done` runs from the loop,
+   * only if no newer lookup or abort replaced this one and the socket is
+   * still in HostLookupState.
+   */
+  #resolve(host: string, family: 0 | 4 | 6, done: (addresses: QHostAddress[]) => void): void {
     const id = ++this.#lookupId;
-    const done = (err: NodeJS.ErrnoException | null, list: LookupAddress[] | undefined) => {
+    const finish = (err: NodeJS.ErrnoException | null, list: LookupAddress[] | undefined) => {
       if (id !== this.#lookupId || this.#state !== SocketState.HostLookupState) return;
-      const addresses = err || !Array.isArray(list) ? [] : list.map((a) => new QHostAddress(a.address)).filter((a) => !a.isNull());
-      this.#startConnecting(addresses, false);
+      done(err || !Array.isArray(list) ? [] : list.map((a) => new QHostAddress(a.address)).filter((a) => !a.isNull()));
     };
     try {
-      (this.#lookup ?? defaultLookup)(host, { all: true, family: 0 }, done);
+      (this.#lookup ?? defaultLookup)(host, { all: true, family }, finish);
     } catch (err) {
-      process.nextTick(() => done(err as NodeJS.ErrnoException, []));
+      // A resolver that throws (node's own does for some malformed names)
+      // is a failed lookup, reported from the loop like any other.
+      process.nextTick(() => finish(err as NodeJS.ErrnoException, []));
     }
   }
 
@@ -1405,7 +1394,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     if (this.#state === SocketState.ConnectedState) return true;
     if (this.#state === SocketState.UnconnectedState || this.#state === SocketState.BoundState) return false;
     if (this.#state === SocketState.HostLookupState) {
-      const family = this.#protocol === NetworkLayerProtocol.IPv4Protocol ? 4 : this.#protocol === NetworkLayerProtocol.IPv6Protocol ? 6 : 0;
+      const family = familyOf(this.#protocol);
       this.#lookupId++; // the asynchronous lookup's answer is no longer wanted
       let list: LookupAddress[] = [];
       let timedOut = false;

@@ -725,27 +725,21 @@ Napi::Value Engine::SetOptionBytes(const Napi::CallbackInfo& info) {
   return Num(info.Env(), 0);
 }
 
-Napi::Value Engine::LocalAddress(const Napi::CallbackInfo& info) {
+// getsockname/getpeername into the neutral layout -> 0 | -errno.
+Napi::Value Engine::Endpoint(const Napi::CallbackInfo& info,
+                             int (*get)(int, sockaddr*, socklen_t*)) {
   uint8_t* a;
   if (!ArgAddr(info, 0, &a) || !CheckOpen(info.Env())) return {};
   sockaddr_storage ss;
   socklen_t len = sizeof ss;
-  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == -1)
-    return Num(info.Env(), -errno);
+  if (get(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == -1) return Num(info.Env(), -errno);
   addr_encode(reinterpret_cast<sockaddr*>(&ss), len, a);
   return Num(info.Env(), 0);
 }
 
-Napi::Value Engine::PeerAddress(const Napi::CallbackInfo& info) {
-  uint8_t* a;
-  if (!ArgAddr(info, 0, &a) || !CheckOpen(info.Env())) return {};
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == -1)
-    return Num(info.Env(), -errno);
-  addr_encode(reinterpret_cast<sockaddr*>(&ss), len, a);
-  return Num(info.Env(), 0);
-}
+Napi::Value Engine::LocalAddress(const Napi::CallbackInfo& info) { return Endpoint(info, getsockname); }
+
+Napi::Value Engine::PeerAddress(const Napi::CallbackInfo& info) { return Endpoint(info, getpeername); }
 
 // setNotify(mask) -> 0 | -errno: which readiness events reach onNotify; 0
 // stops the poll (and lets the loop exit if nothing else holds it).

@@ -50,6 +50,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value SetOptionBytes(const Napi::CallbackInfo& info);
   Napi::Value LocalAddress(const Napi::CallbackInfo& info);
   Napi::Value PeerAddress(const Napi::CallbackInfo& info);
+  Napi::Value Endpoint(const Napi::CallbackInfo& info, int (*get)(int, sockaddr*, socklen_t*));
   Napi::Value SetNotify(const Napi::CallbackInfo& info);
   Napi::Value LoopRef(const Napi::CallbackInfo& info);
   Napi::Value LoopUnref(const Napi::CallbackInfo& info);
