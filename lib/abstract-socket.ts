@@ -103,6 +103,8 @@ const NULL_ADDRESS = new QHostAddress();
 
 /** Qt's per-address connect time-out: after it, the next address is tried. */
 const CONNECT_TIMEOUT_MS = 30000;
+/** From this size on, a write with nothing queued before it is sent at once instead of copied. */
+const DIRECT_WRITE_MIN = 16 * 1024;
 /** Bytes pulled from the kernel per recv at most. */
 const READ_CHUNK = 64 * 1024;
 /** recv calls per readiness event at most, so one busy socket cannot starve the loop. */
@@ -230,6 +232,8 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #pendingClose = false;
   #abortCalled = false;
   #flushQueued = false;
+  /** Bytes sent directly by writeData and not yet announced by bytesWritten. */
+  #unreported = 0;
   // Made once: a write per message must not also cost a closure per message.
   readonly #flushTask = () => {
     this.#flushQueued = false;
@@ -562,6 +566,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#lastConnectFailure = null;
     this._buffer.clear();
     this.#writeBuffer.clear();
+    this.#unreported = 0;
     this.open(mode);
 
     this.#setState(SocketState.HostLookupState);
@@ -908,7 +913,9 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
         this.#setState(SocketState.ClosingState);
         if (this.state() !== SocketState.ClosingState) return;
       }
-      if (this.#engine !== null && this.#engine.isOpen() && !this.#writeBuffer.isEmpty()) {
+      // Bytes still to go, or sent directly and not yet announced: Closing
+      // first, so that bytesWritten comes before disconnected.
+      if (this.#engine !== null && this.#engine.isOpen() && (!this.#writeBuffer.isEmpty() || this.#unreported > 0)) {
         this.#syncNotifications();
         this.#queueFlush();
         return;
@@ -925,6 +932,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#closeEngine();
     this.#addresses = [];
     this.#writeBuffer.clear();
+    this.#unreported = 0;
     this.#setState(SocketState.UnconnectedState);
     this.readChannelFinished.emit();
     if (previous === SocketState.ConnectedState || previous === SocketState.ClosingState) this.#disconnectedSignal?.emit();
@@ -1142,6 +1150,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#closeEngine();
     this._buffer.clear();
     this.#writeBuffer.clear();
+    this.#unreported = 0;
     this.#addresses = [];
     this.#pendingClose = false;
     this.#abortCalled = false;
@@ -1272,7 +1281,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
    * still connecting (Qt rule 5). The bytes leave when the current JS task
    * ends, on flush(), or in a waitFor* call. -1 when the socket is not connected.
    */
-  protected writeData(data: Buffer): number {
+  protected writeData(data: Buffer, owned: boolean): number {
     if (
       this.#state === SocketState.UnconnectedState ||
       this.#state === SocketState.BoundState ||
@@ -1283,7 +1292,27 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       this.setErrorString(Msg.notConnected);
       return -1;
     }
-    this.#writeBuffer.append(data);
+    const engine = this.#engine;
+    if (
+      data.length >= DIRECT_WRITE_MIN &&
+      this.#writeBuffer.isEmpty() &&
+      engine !== null &&
+      (this.#state === SocketState.ConnectedState || this.#state === SocketState.ClosingState)
+    ) {
+      // A large write with nothing queued before it goes to the kernel now,
+      // so that only what the kernel does not take is copied (a bulk sender
+      // would otherwise copy every chunk). bytesWritten still comes when the
+      // task ends, as for any write.
+      const n = engine.write(data, 0, data.length);
+      if (n > 0) {
+        this.#unreported += n;
+        if (n < data.length) this.#writeBuffer.append(Buffer.from(data.subarray(n)));
+        this.#queueFlush();
+        return data.length;
+      }
+      // EAGAIN, or an error that the queued flush will meet and report.
+    }
+    this.#writeBuffer.append(owned ? data : Buffer.from(data));
     if (this.#state === SocketState.ConnectedState || this.#state === SocketState.ClosingState) this.#queueFlush();
     return data.length;
   }
@@ -1328,14 +1357,14 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
 
   #flushWriteBuffer(): boolean {
     const engine = this.#engine;
-    if (
-      engine === null ||
-      this.#writeBuffer.isEmpty() ||
-      (this.#state !== SocketState.ConnectedState && this.#state !== SocketState.ClosingState)
-    ) {
+    if (engine === null || (this.#state !== SocketState.ConnectedState && this.#state !== SocketState.ClosingState)) {
+      this.#unreported = 0; // the connection they went out on is gone
       return false;
     }
-    let written = 0;
+    // Bytes that writeData sent directly are reported here, with the rest.
+    let written = this.#unreported;
+    this.#unreported = 0;
+    if (written === 0 && this.#writeBuffer.isEmpty()) return false;
     let failure = 0;
     while (!this.#writeBuffer.isEmpty()) {
       const chunks = this.#writeBuffer.chunks();
@@ -1566,6 +1595,9 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
    */
   override waitForBytesWritten(msecs = 30000): boolean {
     const left = deadline(checkWaitTime(msecs));
+    // A large write may already be in the kernel (see writeData): what is
+    // left to do is to say so.
+    if (this.#unreported > 0 && this.#flushWriteBuffer()) return true;
     if (this.#state === SocketState.UnconnectedState || this.#writeBuffer.isEmpty()) return false;
     if (
       (this.#state === SocketState.HostLookupState || this.#state === SocketState.ConnectingState) &&
@@ -1611,6 +1643,11 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       return false;
     }
     while (this.state() !== SocketState.UnconnectedState) {
+      // A direct write not yet announced: announcing it is what finishes a Closing socket.
+      if (this.#unreported > 0) {
+        this.#flushWriteBuffer();
+        continue;
+      }
       const engine = this.#engine;
       if (engine === null) break;
       const reading = this.#state === SocketState.ConnectedState;

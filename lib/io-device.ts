@@ -195,12 +195,22 @@ export abstract class QIODevice {
    * accepted, or -1 when the device is not open for writing or the write failed.
    */
   write(data: WritableData): number {
-    const buf = toOwnedBuffer(data);
+    let buf: Buffer;
+    let owned: boolean;
+    if (typeof data === 'string') {
+      buf = Buffer.from(data, 'utf8');
+      owned = true;
+    } else if (data instanceof Uint8Array) {
+      buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      owned = false;
+    } else {
+      throw new TypeError('data must be a Buffer, a Uint8Array or a string');
+    }
     if (!this.isWritable()) {
       this.setErrorString(this.isOpen() ? Msg.notWritable : Msg.deviceNotOpen);
       return -1;
     }
-    return this.writeData(buf);
+    return this.writeData(buf, owned);
   }
 
   /** Blocks until data arrives; the base device has nothing to wait for. */
@@ -213,8 +223,12 @@ export abstract class QIODevice {
     return false;
   }
 
-  /** Writes `data`, which the device owns from now on; returns bytes accepted or -1. */
-  protected abstract writeData(data: Buffer): number;
+  /**
+   * Writes `data`; returns bytes accepted or -1. Unless `owned`, `data` is
+   * the caller's and may change as soon as this returns: keep a copy of what
+   * is kept (Qt's write copies too).
+   */
+  protected abstract writeData(data: Buffer, owned: boolean): number;
 
   /** @internal Called after bytes left the read buffer, so reading can resume. */
   protected _bufferConsumed(): void {}

@@ -487,7 +487,7 @@ export class QUdpSocket extends QAbstractSocket {
   }
 
   /** In connected mode: sends `data` as one datagram at once. */
-  protected override writeData(data: Buffer): number {
+  protected override writeData(data: Buffer, _owned: boolean): number {
     const engine = this._engine();
     if (this.state() !== SocketState.ConnectedState || engine === null) {
       this.setSocketError(SocketError.UnknownSocketError);

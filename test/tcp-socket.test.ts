@@ -371,6 +371,34 @@ describe('writing', () => {
   });
 });
 
+describe('large writes', () => {
+  test('a large write goes out at once, what the kernel leaves is copied, bytesWritten comes after the task', async () => {
+    const received: Buffer[] = [];
+    let ended!: () => void;
+    const done = new Promise<void>((r) => (ended = r));
+    const p = await peer('127.0.0.1', (c) => {
+      c.on('data', (d) => received.push(d));
+      c.on('end', () => ended());
+    });
+    const { s } = socket();
+    s.connectToHost('127.0.0.1', p.port);
+    await next(s.connected);
+    const data = crypto.randomBytes(8 * 1024 * 1024);
+    const expected = crypto.createHash('sha256').update(data).digest('hex');
+    const written: number[] = [];
+    s.bytesWritten.connect((n) => written.push(n));
+    expect(s.write(data)).toBe(data.length);
+    expect(written).toEqual([]); // never inside write()
+    expect(s.bytesToWrite()).toBeLessThan(data.length); // the kernel took some at once
+    data.fill(0); // the caller reuses its buffer: what was not yet sent was copied
+    s.disconnectFromHost();
+    await next(s.disconnected, 20000);
+    await done;
+    expect(crypto.createHash('sha256').update(Buffer.concat(received)).digest('hex')).toBe(expected);
+    expect(written.reduce((a, b) => a + b, 0)).toBe(8 * 1024 * 1024);
+  });
+});
+
 describe('closing', () => {
   test('disconnectFromHost writes all pending data first, in ClosingState meanwhile', async () => {
     const size = 8 * 1024 * 1024;
