@@ -15,7 +15,7 @@ import {
   SocketState,
   SocketType,
 } from './enums';
-import { Msg, errnoName, mapErrno, SocketFailure, SocketOp } from './errors';
+import { Msg, errnoName, mapErrno, SocketFailure } from './errors';
 import { QHostAddress } from './host-address';
 import { QIODevice, WritableData, checkSize, toOwnedBuffer } from './io-device';
 import { EngineReceiver, SocketEngine } from './native-engine';
@@ -397,10 +397,6 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
 
   override bytesToWrite(): number {
     return this.#writeBuffer.size();
-  }
-
-  override atEnd(): boolean {
-    return super.atEnd();
   }
 
   /**
@@ -1743,10 +1739,5 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   /** @internal For subclasses: the engine, or null. */
   protected _engine(): SocketEngine | null {
     return this.#engine;
-  }
-
-  /** @internal Used by tests and subclasses: maps an errno for an operation. */
-  static _mapErrno(op: SocketOp, errno: number): SocketFailure {
-    return mapErrno(op, errno);
   }
 }

@@ -59,11 +59,6 @@ export class SocketEngine {
     return r;
   }
 
-  /** Whether options of IPv4 or IPv6 apply (a dual-stack socket is IPv6). */
-  setFamily(family: NetworkLayerProtocol): void {
-    this.#family = family;
-  }
-
   /** Takes ownership of `fd`, whose address family is `domain` → 0 | -errno. */
   adopt(fd: number, domain: number): number {
     const r = this.#raw.adopt(fd);

@@ -5,6 +5,7 @@
 // Status codes map as in Qt's QHttpSocketEngine; see httpConnectFailure().
 import { NetworkLayerProtocol, SocketError } from '../enums';
 import { QHostAddress } from '../host-address';
+import { afterEnd, asChunk } from './negotiator';
 import type { NegotiationStep, ProxyCredentials, ProxyNegotiator, ProxyTarget } from './negotiator';
 import { encodeProxyHostName } from './socks5';
 
@@ -136,12 +137,8 @@ class HttpConnectNegotiator implements ProxyNegotiator {
   }
 
   #feed(data: Buffer): NegotiationStep {
-    const raw: unknown = data;
-    const chunk = Buffer.isBuffer(raw) ? raw : raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : Buffer.alloc(0);
-    if (this.#terminal !== null) {
-      if ('done' in this.#terminal) return { done: true, leftover: chunk };
-      return this.#terminal;
-    }
+    const chunk = asChunk(data);
+    if (this.#terminal !== null) return afterEnd(this.#terminal, chunk);
     if (this.startFailure) return this.#end({ fail: true, ...this.startFailure });
 
     let i = 0;

@@ -68,4 +68,19 @@ export interface ProxyNegotiator {
   readonly startFailure?: { error: SocketError; message: string };
 }
 
+/** What feed() was given, as a Buffer view (never a copy); anything else counts as no bytes. */
+export function asChunk(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return data instanceof Uint8Array ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.alloc(0);
+}
+
+/**
+ * The answer to a feed() after the negotiation ended: once the tunnel is up,
+ * later bytes are the destination's and are handed back untouched; a failure
+ * stays the same failure.
+ */
+export function afterEnd(terminal: NegotiationStep, chunk: Buffer): NegotiationStep {
+  return 'done' in terminal ? { done: true, leftover: chunk } : terminal;
+}
+
 export type NegotiatorFactory = (target: ProxyTarget, credentials: ProxyCredentials | null) => ProxyNegotiator;

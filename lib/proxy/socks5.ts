@@ -7,6 +7,7 @@
 import { domainToASCII } from 'node:url';
 import { NetworkLayerProtocol, SocketError } from '../enums';
 import { QHostAddress } from '../host-address';
+import { afterEnd, asChunk } from './negotiator';
 import type { NegotiationStep, ProxyCredentials, ProxyNegotiator, ProxyTarget } from './negotiator';
 
 /** RFC 1928 constants. */
@@ -248,13 +249,8 @@ export class Socks5Negotiator implements ProxyNegotiator {
   }
 
   #feed(data: Buffer): NegotiationStep {
-    const raw: unknown = data;
-    const chunk = Buffer.isBuffer(raw) ? raw : raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : Buffer.alloc(0);
-    if (this.#terminal !== null) {
-      // The tunnel is up: later bytes are the destination's, handed back untouched.
-      if ('done' in this.#terminal) return { done: true, leftover: chunk };
-      return this.#terminal;
-    }
+    const chunk = asChunk(data);
+    if (this.#terminal !== null) return afterEnd(this.#terminal, chunk);
     if (this.startFailure) return this.#end({ fail: true, ...this.startFailure });
     const buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     this.#pending = buf;
