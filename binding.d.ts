@@ -2,8 +2,12 @@
 // C++ engine and lib/. Nothing Qt-shaped lives here: every call is one system
 // call that returns its result or -errno; lib/ decides what it means.
 
-/** Readiness callback: `events` is a mask of READABLE | WRITABLE | DISCONNECT; `status` is 0 or -errno. */
-export type NotifyCallback = (events: number, status: number) => void;
+/**
+ * Readiness callback: `events` is a mask of READABLE | WRITABLE | DISCONNECT; `status` is 0 or
+ * -errno; `ahead` is the result of the read made into the read area for this event (bytes, 0 at
+ * end of stream, -errno), or NOT_READ when none was made.
+ */
+export type NotifyCallback = (events: number, status: number, ahead: number) => void;
 
 export declare class Engine {
   constructor(onNotify: NotifyCallback);
@@ -25,17 +29,17 @@ export declare class Engine {
   read(buf: Uint8Array, off: number, len: number): number;
   /** send(MSG_NOSIGNAL) → bytes accepted | -errno. */
   write(buf: Uint8Array, off: number, len: number): number;
-  /** sendmsg over up to 64 chunks, skipping `firstOffset` bytes of the first → bytes | -errno. */
-  writev(chunks: Uint8Array[], firstOffset: number): number;
   /** recvmsg(flags) → datagram size (the full size with MSG_TRUNC) | -errno; sender into `addrOut`. */
   recvFrom(buf: Uint8Array, off: number, len: number, addrOut: Uint8Array, flags: number): number;
   /** sendmsg to `addr` (kind 0: the connected peer) → bytes | -errno. */
   sendTo(buf: Uint8Array, off: number, len: number, addr: Uint8Array): number;
   /**
-   * recvmmsg: up to min(slab.length / slotSize, 64) datagrams → count | -errno. Datagram i is at
-   * slab[i*slotSize]; meta[4i] is its length (slotSize+1 if truncated), meta[4i+1] its hop limit or
+   * recvmmsg: up to min(slab.length / slotSize, 64) datagrams → count | -errno. Datagram i is
+   * received at slab[i*slotSize]; meta[4i] is its length (slotSize+1 if truncated), meta[4i+1] its hop limit or
    * -1, meta[4i+2] and meta[4i+3] its SO_TIMESTAMPNS seconds (unsigned) and nanoseconds (-1: none);
    * its sender is at addrs[i*ADDR_SIZE], its destination (IP_PKTINFO) at dsts[i*ADDR_SIZE].
+   * On return the datagrams are packed: datagram i starts where datagram i-1's first
+   * min(length, slotSize) bytes end.
    */
   recvMany(slab: Uint8Array, slotSize: number, meta: Int32Array, addrs: Uint8Array, dsts: Uint8Array): number;
   /** sendmmsg: datagram i to addrs[i*ADDR_SIZE] (kind 0: the connected peer) → datagrams sent | -errno. */
@@ -69,6 +73,12 @@ export declare class Engine {
    * Leaves the descriptor in blocking mode (every other call here passes MSG_DONTWAIT).
    */
   recvWait(buf: Uint8Array, off: number, len: number, timeoutMs: number, spinUs: number): number;
+  /**
+   * Sets (or with null clears) the read area: its first 8 bytes are two int32 words, [offset, max].
+   * While max > 0, a readable event first receives up to min(max, area.length - offset) bytes at
+   * offset and passes the result to onNotify as `ahead`. → 0.
+   */
+  setReadArea(area: Uint8Array | null): number;
 }
 
 export interface Constants {
@@ -88,6 +98,7 @@ export interface Constants {
   readonly DISCONNECT: number;
   readonly ERROR: number;
   readonly ADDR_SIZE: number;
+  readonly NOT_READ: number;
 }
 
 export interface Binding {

@@ -3,7 +3,7 @@
 // Where the time goes: runs one JavaScript bench client under `node --cpu-prof`
 // against the C peer and prints the top frames by self time.
 //
-//   node bench/profile.js [qsocket|node] [tcp-rtt|udp-rtt|tcp-bulk|udp-blast] [variant] [--n=200000] [--top=25] [--keep]
+//   node bench/profile.js [qsocket|node] [tcp-rtt|udp-rtt|tcp-bulk|udp-blast|idle] [variant] [--n=200000] [--top=25] [--keep]
 //   node bench/profile.js [qsocket|node] [tcp-rtt|udp-rtt] [variant] --callgrind [--top=25]
 //
 // --callgrind instead counts user-space instructions per function with
@@ -38,17 +38,20 @@ readline.createInterface({ input: peer.stdout }).once('line', (line) => {
   const ports = JSON.parse(line);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qsocket-prof-'));
   const script = path.join(__dirname, 'clients', `${impl}.js`);
-  const port = { 'tcp-rtt': ports.tcp_echo, 'udp-rtt': ports.udp_echo, 'tcp-bulk': ports.tcp_sink, 'udp-blast': ports.udp_sink }[workload];
+  const port = { 'tcp-rtt': ports.tcp_echo, 'udp-rtt': ports.udp_echo, 'tcp-bulk': ports.tcp_sink, 'udp-blast': ports.udp_sink, idle: ports.tcp_idle }[workload];
   const wargs = workload.endsWith('rtt')
     ? [`--n=${n}`, '--warm=10000', '--size=64']
     : workload === 'tcp-bulk'
       ? [`--bytes=${1 << 30}`]
-      : ['--count=1000000', '--size=64'];
+      : workload === 'idle'
+        ? [`--n=${flags.n || 10000}`]
+        : ['--count=1000000', '--size=64'];
+  const nodeFlags = workload === 'idle' ? ['--expose-gc'] : [];
   if (flags.callgrind !== undefined) {
     callgrind(script, port, dir).finally(() => peer.stdin.end('quit\n'));
     return;
   }
-  const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=50', script, workload, `--variant=${variant}`, `--port=${port}`, ...wargs];
+  const args = [...nodeFlags, '--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=50', script, workload, `--variant=${variant}`, `--port=${port}`, ...wargs];
   const child = spawn(pin[0] || process.execPath, pin.length ? [...pin.slice(1), process.execPath, ...args] : args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let result = '';
   child.stdout.on('data', (d) => (result += d));

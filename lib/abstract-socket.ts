@@ -18,10 +18,10 @@ import {
 import { Msg, errnoName, mapErrno, SocketFailure } from './errors';
 import { QHostAddress } from './host-address';
 import { QIODevice, WritableData, checkSize, toOwnedBuffer } from './io-device';
-import { EngineReceiver, SocketEngine } from './native-engine';
+import { EngineReceiver, NOT_READ, SocketEngine } from './native-engine';
 import { QAuthenticator, QNetworkProxy, QNetworkProxyQuery, ProxyQueryType, isUsableForSocket } from './network-proxy';
-import { RingBuffer } from './ring-buffer';
-import { Signal } from './signal';
+import { ByteQueue } from './byte-queue';
+import { reportSlotError, Signal } from './signal';
 import { optionSlot } from './socket-options';
 import {
   LinuxOptionName,
@@ -110,11 +110,15 @@ const READ_CHUNK = 64 * 1024;
 /** recv calls per readiness event at most, so one busy socket cannot starve the loop. */
 const READS_PER_EVENT = 16;
 
-// One scratch buffer per environment for every socket's reads; what a read
-// returns is copied out at once, so no two reads ever share it.
+// One scratch buffer per environment for a proxy's answers during a tunnel
+// negotiation; what a read returns is copied out at once. Ordinary reads go
+// straight into the socket's read buffer.
 const readScratch = Buffer.allocUnsafe(READ_CHUNK);
 
 const fdScratch = new Int32Array(65);
+
+/** What write flushes are chained to (see #queueFlush). */
+const RESOLVED = Promise.resolve();
 
 /** The first `n` bytes of the read scratch, in a Buffer of their own (one allocation, from Node's pool when small). */
 function copyOut(n: number): Buffer {
@@ -215,7 +219,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #state = SocketState.UnconnectedState;
   #error = SocketError.UnknownSocketError;
   #engine: SocketEngine | null = null;
-  readonly #writeBuffer = new RingBuffer();
+  readonly #writeBuffer = new ByteQueue();
   #readBufferSize = 0;
   #localAddress = NULL_ADDRESS;
   #localPort = 0;
@@ -237,7 +241,11 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   // Made once: a write per message must not also cost a closure per message.
   readonly #flushTask = () => {
     this.#flushQueued = false;
-    this.#flushWriteBuffer();
+    try {
+      this.#flushWriteBuffer();
+    } catch (error) {
+      reportSlotError(error); // a bug of ours must not become an unhandled rejection
+    }
   };
   #emittingReadyRead = false;
   #emittingBytesWritten = false;
@@ -1087,6 +1095,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
    */
   setDescriptorPassing(on: boolean): void {
     this.#passDescriptors = on === true;
+    this.#syncNotifications(); // the engine's own reads would drop the descriptors
   }
 
   /**
@@ -1164,22 +1173,34 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   // ---- reading ------------------------------------------------------------
 
   /** @internal EngineReceiver: the descriptor is readable. */
-  _readNotification(): void {
+  _readNotification(ahead: number = NOT_READ): void {
     if (this.#tunnel?.isNegotiating() && this.#state === SocketState.ConnectingState) {
       this.#tunnelRead();
       return;
     }
     if (this.#state !== SocketState.ConnectedState || this.#engine === null) return;
+    const q = this._buffer;
     let got = 0;
     let eof = false;
     let failure = 0;
     for (let i = 0; i < READS_PER_EVENT; i++) {
-      let want = READ_CHUNK;
-      if (this.#readBufferSize > 0) want = Math.min(want, this.#readBufferSize - this._buffer.size());
-      if (want <= 0) break;
-      const n = this.#passDescriptors ? this.#readWithDescriptors(want) : this.#engine.read(readScratch, 0, want);
+      let want: number;
+      let n: number;
+      if (i === 0 && ahead !== NOT_READ) {
+        // The engine already read, at the end of the buffer, as much as the
+        // armed window allowed (nothing has changed it since).
+        want = q.readAheadSize();
+        n = ahead;
+      } else {
+        want = READ_CHUNK;
+        if (this.#readBufferSize > 0) want = Math.min(want, this.#readBufferSize - q.size());
+        if (want <= 0) break;
+        // A first read takes the room there is; after a full one, make room for a whole chunk.
+        want = Math.min(want, q.reserve(i === 0 ? 1 : want));
+        n = this.#passDescriptors ? this.#readWithDescriptors(want) : this.#engine.read(q.store(), q.end(), want);
+      }
       if (n > 0) {
-        this._buffer.append(copyOut(n));
+        q.commit(n);
         got += n;
         if (n < want) break; // the kernel had no more: skip the recv that would say EAGAIN
         continue;
@@ -1211,9 +1232,10 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.readyRead.emit();
   }
 
-  /** recvmsg into the read scratch, collecting SCM_RIGHTS → bytes | -errno. */
+  /** recvmsg into the read buffer's room, collecting SCM_RIGHTS → bytes | -errno. */
   #readWithDescriptors(want: number): number {
-    const n = binding.recvFds(this.#engine!.fd(), readScratch.subarray(0, want), fdScratch);
+    const q = this._buffer;
+    const n = binding.recvFds(this.#engine!.fd(), q.store().subarray(q.end(), q.end() + want), fdScratch);
     for (let i = 0; i < fdScratch[0]; i++) this.#receivedFds.push(fdScratch[1 + i]);
     return n;
   }
@@ -1270,6 +1292,27 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     if (this.#readBufferSize > 0) this.#syncNotifications();
   }
 
+  /**
+   * Arms the engine's own read at readiness (one crossing per event instead
+   * of two) while plain bytes are being read into the buffer; disarms it
+   * while a proxy answers, descriptors may come along, or reading must stop.
+   */
+  #syncReadAhead(engine: SocketEngine): void {
+    const q = this._buffer;
+    let max = 0;
+    if (
+      this.#state === SocketState.ConnectedState &&
+      this.#type !== SocketType.UdpSocket &&
+      !this.#passDescriptors &&
+      this.#tunnel?.isNegotiating() !== true
+    ) {
+      max = this.#readBufferSize > 0 ? Math.max(0, this.#readBufferSize - q.size()) : READ_CHUNK;
+    }
+    q.setReadAhead(max);
+    // The store exists once something was read; until then every event reads from here.
+    if (max > 0 && q.store().length > 0) engine.setReadArea(q.store());
+  }
+
   // ---- writing ------------------------------------------------------------
 
   /**
@@ -1277,7 +1320,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
    * still connecting (Qt rule 5). The bytes leave when the current JS task
    * ends, on flush(), or in a waitFor* call. -1 when the socket is not connected.
    */
-  protected writeData(data: Buffer, owned: boolean): number {
+  protected writeData(data: Buffer, _owned: boolean): number {
     if (
       this.#state === SocketState.UnconnectedState ||
       this.#state === SocketState.BoundState ||
@@ -1302,13 +1345,13 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       const n = engine.write(data, 0, data.length);
       if (n > 0) {
         this.#unreported += n;
-        if (n < data.length) this.#writeBuffer.append(Buffer.from(data.subarray(n)));
+        if (n < data.length) this.#writeBuffer.append(data.subarray(n));
         this.#queueFlush();
         return data.length;
       }
       // EAGAIN, or an error that the queued flush will meet and report.
     }
-    this.#writeBuffer.append(owned ? data : Buffer.from(data));
+    this.#writeBuffer.append(data); // a copy, into storage the socket reuses
     if (this.#state === SocketState.ConnectedState || this.#state === SocketState.ClosingState) this.#queueFlush();
     return data.length;
   }
@@ -1316,7 +1359,9 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   #queueFlush(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    queueMicrotask(this.#flushTask);
+    // A microtask, as queueMicrotask would make, but without the AsyncResource
+    // and bound function that node's queueMicrotask allocates for each call.
+    void RESOLVED.then(this.#flushTask);
   }
 
   /** @internal EngineReceiver: the descriptor is writable. */
@@ -1362,15 +1407,15 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     this.#unreported = 0;
     if (written === 0 && this.#writeBuffer.isEmpty()) return false;
     let failure = 0;
-    while (!this.#writeBuffer.isEmpty()) {
-      const chunks = this.#writeBuffer.chunks();
-      const offset = this.#writeBuffer.firstOffset();
-      const want = chunks.length === 1 ? chunks[0].length - offset : -1;
-      const n = chunks.length === 1 ? engine.write(chunks[0], offset, want) : engine.writev(chunks, offset);
+    const q = this.#writeBuffer;
+    while (!q.isEmpty()) {
+      // Everything queued is one contiguous range: one send, whatever the number of writes.
+      const want = q.size();
+      const n = engine.write(q.store(), q.start(), want);
       if (n > 0) {
-        this.#writeBuffer.skip(n);
+        q.skip(n);
         written += n;
-        if (want !== -1 && n < want) break; // the kernel's buffer is full
+        if (n < want) break; // the kernel's buffer is full
         continue;
       }
       if (n !== -E.EAGAIN && n !== -E.EWOULDBLOCK && n !== -E.ENOBUFS) failure = -n;
@@ -1491,7 +1536,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
   /** Takes what recvWait returned as the event loop's read would have. */
   #blockingRead(n: number, want: number): void {
     if (n > 0) {
-      this._buffer.append(copyOut(n));
+      this._buffer.commit(n);
       // A full chunk may have more behind it: the ordinary read takes the
       // rest (and the end of stream, if it follows) and emits readyRead.
       if (n === want && this._wantsRead()) {
@@ -1551,8 +1596,10 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
       if (this.#writeBuffer.isEmpty() && this._wantsRead() && this.#type === SocketType.TcpSocket && !this.#passDescriptors) {
         // The common case: one recv that sleeps in the kernel, as a blocking
         // C client would.
-        const want = this.#readBufferSize > 0 ? Math.min(READ_CHUNK, this.#readBufferSize - this._buffer.size()) : READ_CHUNK;
-        const n = engine.recvWait(readScratch, 0, want, left(), this.#busyPollUs);
+        const q = this._buffer;
+        const limit = this.#readBufferSize > 0 ? Math.min(READ_CHUNK, this.#readBufferSize - q.size()) : READ_CHUNK;
+        const want = Math.min(limit, q.reserve(1));
+        const n = engine.recvWait(q.store(), q.end(), want, left(), this.#busyPollUs);
         if (n === -E.EAGAIN || n === -E.EWOULDBLOCK) {
           if (left() === 0) return this.#waitTimedOut();
           continue;
@@ -1676,6 +1723,7 @@ export class QAbstractSocket extends QIODevice implements EngineReceiver, Tunnel
     const engine = this.#engine;
     if (engine === null || !engine.isOpen()) return;
     const connected = this.#state === SocketState.ConnectedState;
+    this.#syncReadAhead(engine);
     engine.setReadNotificationEnabled(this._wantsRead());
     const negotiating = this.#tunnel?.isNegotiating() === true;
     engine.setWriteNotificationEnabled(

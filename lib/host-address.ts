@@ -59,6 +59,8 @@ const GLOBAL_CLASSES: ReadonlySet<AddressClass> = new Set<AddressClass>([
 
 const LOOPBACK_IPV4 = 0x7f000001;
 const BROADCAST_IPV4 = 0xffffffff;
+/** The bytes of a null, Any or 0.0.0.0 address: shared, never written. */
+const ZERO16 = new Uint8Array(16);
 
 // A leading zero is refused rather than read as decimal: Qt (like inet_aton)
 // reads "010" as octal 8, so accepting it would silently disagree with Qt.
@@ -265,8 +267,10 @@ export class QHostAddress {
 
   #protocol: NetworkLayerProtocol = NetworkLayerProtocol.UnknownNetworkLayerProtocol;
   // Qt's layout: IPv6 bytes as given; IPv4 as its v4-mapped form, except that
-  // 0.0.0.0 stays all zeros; all zeros for Any and null.
-  #a6 = new Uint8Array(16);
+  // 0.0.0.0 stays all zeros; all zeros for Any and null. Never changed in
+  // place once set, so that copies can share it (a copy per received
+  // datagram then allocates one object, not three).
+  #a6: Uint8Array = ZERO16;
   #scopeId = '';
 
   /** Constructs a null address. */
@@ -299,6 +303,15 @@ export class QHostAddress {
   constructor(address?: QHostAddressInput);
   constructor(address?: QHostAddressInput) {
     if (address !== undefined) this.setAddress(address);
+  }
+
+  /** @internal A copy of `other`, without the constructor's overload dispatch (once per received datagram). */
+  static _copy(other: QHostAddress): QHostAddress {
+    const copy = new QHostAddress();
+    copy.#protocol = other.#protocol;
+    copy.#a6 = other.#a6;
+    copy.#scopeId = other.#scopeId;
+    return copy;
   }
 
   /**
@@ -357,7 +370,7 @@ export class QHostAddress {
     }
     if (typeof address === 'object' && address !== null && #a6 in address) {
       this.#protocol = address.#protocol;
-      this.#a6 = address.#a6.slice();
+      this.#a6 = address.#a6;
       this.#scopeId = address.#scopeId;
       return true;
     }
@@ -369,7 +382,7 @@ export class QHostAddress {
   /** Makes this the null address (protocol UnknownNetworkLayerProtocol). */
   clear(): void {
     this.#protocol = NetworkLayerProtocol.UnknownNetworkLayerProtocol;
-    this.#a6 = new Uint8Array(16);
+    this.#a6 = ZERO16;
     this.#scopeId = '';
   }
 
@@ -604,7 +617,9 @@ export class QHostAddress {
       if (netmask < 0) netmask = 128;
       const net = new QHostAddress();
       if (!net.#parse(netText) || net.#protocol !== NetworkLayerProtocol.IPv6Protocol) return invalid();
-      for (let bit = netmask; bit < 128; bit++) net.#a6[bit >>> 3] &= ~(0x80 >>> (bit & 7));
+      const masked = net.#a6.slice();
+      for (let bit = netmask; bit < 128; bit++) masked[bit >>> 3] &= ~(0x80 >>> (bit & 7));
+      net.#a6 = masked;
       return [net, netmask];
     }
 
@@ -744,9 +759,11 @@ export class QHostAddress {
     this.clear();
     this.#protocol = NetworkLayerProtocol.IPv4Protocol;
     if (value !== 0) {
-      this.#a6[10] = 0xff;
-      this.#a6[11] = 0xff;
-      writeU32(this.#a6, 12, value);
+      const a6 = new Uint8Array(16);
+      a6[10] = 0xff;
+      a6[11] = 0xff;
+      writeU32(a6, 12, value);
+      this.#a6 = a6;
     }
   }
 

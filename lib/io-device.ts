@@ -1,8 +1,8 @@
 // QIODevice: the byte-device half of a socket. Buffered reads come from a
-// RingBuffer that the subclass fills; writes go to the subclass's writeData.
+// ByteQueue that the subclass fills; writes go to the subclass's writeData.
 import { OpenMode } from './enums';
 import { Msg } from './errors';
-import { RingBuffer } from './ring-buffer';
+import { AREA_HEADER, ByteQueue } from './byte-queue';
 import { Signal } from './signal';
 
 /** What `write()` accepts: bytes as they are, or a string encoded as UTF-8. */
@@ -55,8 +55,8 @@ export abstract class QIODevice {
     return (this.#readChannelFinishedSignal ??= new Signal<[]>('readChannelFinished'));
   }
 
-  /** @internal The read buffer, filled by the subclass. */
-  protected readonly _buffer = new RingBuffer();
+  /** @internal The read buffer, filled by the subclass (its store doubles as the engine's read area). */
+  protected readonly _buffer = new ByteQueue(AREA_HEADER);
   #openMode: OpenMode = OpenMode.NotOpen;
   #errorString: string = Msg.unknown;
 
@@ -130,8 +130,9 @@ export abstract class QIODevice {
   }
 
   /**
-   * Reads at most `maxSize` bytes. Returns an empty Buffer when nothing is
-   * buffered or the device is not open for reading.
+   * Reads at most `maxSize` bytes, into a Buffer of their own. Returns an
+   * empty Buffer when nothing is buffered or the device is not open for
+   * reading. readInto() reads without allocating.
    */
   read(maxSize: number): Buffer {
     checkSize('maxSize', maxSize);
@@ -139,6 +140,33 @@ export abstract class QIODevice {
     const out = this._buffer.read(maxSize);
     if (out.length > 0) this._bufferConsumed();
     return out;
+  }
+
+  /**
+   * Qt's `read(char *data, qint64 maxSize)`: copies at most `length` bytes
+   * (default: what fits after `offset`) into `target` at `offset` and
+   * returns how many, 0 when nothing is buffered, or -1 when the device is
+   * not open for reading. Allocates nothing: the way to read on a hot path.
+   */
+  readInto(target: Uint8Array, offset = 0, length?: number): number {
+    const [off, len] = checkTarget(target, offset, length);
+    if (!this.#checkReadable()) return -1;
+    const n = this._buffer.readInto(target, off, len);
+    if (n > 0) this._bufferConsumed();
+    return n;
+  }
+
+  /**
+   * Drops at most `maxSize` buffered bytes without copying them (Qt 5.10's
+   * QIODevice::skip) and returns how many, or -1 when the device is not open
+   * for reading. Unlike Qt it does not wait for more bytes to arrive.
+   */
+  skip(maxSize: number): number {
+    checkSize('maxSize', maxSize);
+    if (!this.#checkReadable()) return -1;
+    const n = this._buffer.skip(maxSize);
+    if (n > 0) this._bufferConsumed();
+    return n;
   }
 
   /** Reads everything that is buffered. */
@@ -167,13 +195,14 @@ export abstract class QIODevice {
   peek(maxSize: number): Buffer {
     checkSize('maxSize', maxSize);
     if (!this.#checkReadable()) return EMPTY;
-    return Buffer.from(this._buffer.peek(maxSize));
+    return this._buffer.peek(maxSize);
   }
 
   /** Reads one byte; null when nothing is buffered. Qt returns it through a char* and a bool. */
   getChar(): number | null {
     if (!this.#checkReadable() || this._buffer.isEmpty()) return null;
-    const byte = this._buffer.read(1)[0];
+    const byte = this._buffer.at(0);
+    this._buffer.skip(1);
     this._bufferConsumed();
     return byte;
   }
@@ -182,7 +211,8 @@ export abstract class QIODevice {
   ungetChar(c: number | string): void {
     const byte = toByte(c);
     if (!this.#checkReadable()) return;
-    this._buffer.prepend(Buffer.from([byte]));
+    this._buffer.prepend(Uint8Array.of(byte));
+    this._bufferConsumed();
   }
 
   /** Writes one byte; true on success. */
@@ -230,7 +260,7 @@ export abstract class QIODevice {
    */
   protected abstract writeData(data: Buffer, owned: boolean): number;
 
-  /** @internal Called after bytes left the read buffer, so reading can resume. */
+  /** @internal Called after the read buffer changed outside the subclass (bytes read, or put back). */
   protected _bufferConsumed(): void {}
 
   #checkReadable(): boolean {
@@ -240,6 +270,19 @@ export abstract class QIODevice {
     this.setErrorString(this.isOpen() ? 'device not open for reading' : Msg.deviceNotOpen);
     return false;
   }
+}
+
+/** @internal Validates readInto's arguments → [offset, length]. */
+export function checkTarget(target: unknown, offset: unknown, length: unknown): [number, number] {
+  if (!(target instanceof Uint8Array)) throw new TypeError('target must be a Buffer or a Uint8Array');
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset > target.length) {
+    throw new RangeError(`offset must be an integer in [0, ${target.length}], got ${String(offset)}`);
+  }
+  if (length === undefined) return [offset, target.length - offset];
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || offset + length > target.length) {
+    throw new RangeError(`length must be an integer in [0, ${target.length - offset}], got ${String(length)}`);
+  }
+  return [offset, length];
 }
 
 function toByte(c: number | string): number {

@@ -2,15 +2,19 @@
 // the notification mask kept here so unchanged masks never cross into C++,
 // and readiness routed to a receiver (Qt's QAbstractSocketEngineReceiver).
 import type { Engine } from '../binding';
-import { binding, C } from './binding';
+import { binding, C, E } from './binding';
 import { NetworkLayerProtocol } from './enums';
 import { QHostAddress } from './host-address';
 import { reportSlotError } from './signal';
 import { ADDR_SIZE, decodeAddress, encodeAddress, Endpoint } from './sockaddr';
 
 export interface EngineReceiver {
-  /** The descriptor is readable (data, end of stream, or an error to collect). */
-  _readNotification(): void;
+  /**
+   * The descriptor is readable (data, end of stream, or an error to collect).
+   * `ahead` is what the engine's own read into the read area returned for
+   * this event (bytes, 0 at end of stream, -errno), or NOT_READ.
+   */
+  _readNotification(ahead?: number): void;
   /** The descriptor is writable (a pending connect finished, or room to send). */
   _writeNotification(): void;
   /** libuv reported an error condition (POLLERR) and stopped watching; status is -errno. */
@@ -21,17 +25,20 @@ export interface EngineReceiver {
 // call that uses them is synchronous, so they are never shared across calls.
 const addrScratch = new Uint8Array(ADDR_SIZE);
 const intScratch = new Int32Array(1);
-const peekByte = new Uint8Array(1);
+
+/** `ahead` when the engine made no read for this event. */
+export const NOT_READ: number = C.NOT_READ;
 
 export class SocketEngine {
   readonly #raw: Engine;
   #mask = 0;
   #family = NetworkLayerProtocol.UnknownNetworkLayerProtocol;
   #open = false;
+  #area: Uint8Array | null = null;
 
   constructor(receiver: EngineReceiver) {
     const { READABLE, WRITABLE, DISCONNECT } = C;
-    this.#raw = new binding.Engine((events, status) => {
+    this.#raw = new binding.Engine((events, status, ahead) => {
       // Slots cannot throw through here (Signal.emit catches them); a bug of
       // ours still must not vanish, so it is reported like a slot's error.
       try {
@@ -40,7 +47,10 @@ export class SocketEngine {
           receiver._exceptionNotification(status);
           return;
         }
-        if (events & (READABLE | DISCONNECT) && this.#mask & READABLE) receiver._readNotification();
+        // Bytes the engine read are delivered whatever the mask says now.
+        if ((events & (READABLE | DISCONNECT) && this.#mask & READABLE) || ahead !== NOT_READ) {
+          receiver._readNotification(ahead);
+        }
         if (events & WRITABLE && this.#mask & WRITABLE && this.#open) receiver._writeNotification();
       } catch (error) {
         reportSlotError(error);
@@ -92,13 +102,13 @@ export class SocketEngine {
   }
 
   connect(address: QHostAddress, port: number): number {
-    if (!encodeAddress(addrScratch, address, port)) return -binding.errno.EINVAL;
+    if (!encodeAddress(addrScratch, address, port)) return -E.EINVAL;
     return this.#raw.connect(addrScratch);
   }
 
   bind(address: QHostAddress, port: number): number {
     const dualAsV6 = this.#family === NetworkLayerProtocol.IPv6Protocol;
-    if (!encodeAddress(addrScratch, address, port, dualAsV6)) return -binding.errno.EINVAL;
+    if (!encodeAddress(addrScratch, address, port, dualAsV6)) return -E.EINVAL;
     return this.#raw.bind(addrScratch);
   }
 
@@ -120,7 +130,7 @@ export class SocketEngine {
     if (address === null) {
       addrScratch[0] = 0;
     } else if (!this.#encodeDestination(addrScratch, 0, address, port)) {
-      return -binding.errno.EINVAL;
+      return -E.EINVAL;
     }
     return this.#raw.sendTo(buf, off, len, addrScratch);
   }
@@ -156,11 +166,6 @@ export class SocketEngine {
     return this.#raw.sendMany(datagrams, addrs);
   }
 
-  /** The size of the next datagram without consuming it (MSG_PEEK|MSG_TRUNC) → size | -errno. */
-  peekDatagramSize(): number {
-    return this.#raw.recvFrom(peekByte, 0, 1, addrScratch, C.MSG_PEEK | C.MSG_TRUNC | C.MSG_DONTWAIT);
-  }
-
   socketError(): number {
     return this.#raw.socketError();
   }
@@ -171,10 +176,6 @@ export class SocketEngine {
 
   write(buf: Uint8Array, off: number, len: number): number {
     return this.#raw.write(buf, off, len);
-  }
-
-  writev(chunks: readonly Uint8Array[], firstOffset: number): number {
-    return this.#raw.writev(chunks as Uint8Array[], firstOffset);
   }
 
   shutdown(how: number): number {
@@ -221,6 +222,13 @@ export class SocketEngine {
 
   unref(): void {
     this.#raw.unref();
+  }
+
+  /** Where readiness events read on their own (see ByteQueue); set once per store. */
+  setReadArea(area: Uint8Array): void {
+    if (area === this.#area || !this.#open) return;
+    this.#raw.setReadArea(area);
+    this.#area = area;
   }
 
   /** Blocking wait for `events` → readiness mask | 0 on time-out | -errno. */

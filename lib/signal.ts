@@ -75,11 +75,19 @@ export class Signal<Args extends unknown[] = []> {
    * Calls every slot with `args`. Never throws: a slot's exception goes to
    * the slot error handler and the remaining slots still run.
    */
-  emit(...args: Args): void {
-    const slots = this.#slots;
+  emit(...args: Args): void;
+  // Up to two arguments are passed without a rest array or a spread call, so
+  // that the emits of every read and write allocate nothing.
+  emit(a?: unknown, b?: unknown, ...more: unknown[]): void {
+    const slots = this.#slots as Array<(...args: unknown[]) => void>;
+    if (slots.length === 0) return;
+    const count = arguments.length;
     for (let i = 0; i < slots.length; i++) {
       try {
-        slots[i](...args);
+        if (count === 0) slots[i]();
+        else if (count === 1) slots[i](a);
+        else if (count === 2) slots[i](a, b);
+        else slots[i](a, b, ...more);
       } catch (error) {
         slotErrorHandler(error);
       }

@@ -3,7 +3,7 @@ import { C, E } from './binding';
 import { BindFlag, NetworkLayerProtocol, ProxyType, SocketError, SocketState, SocketType, SpecialAddress } from './enums';
 import { Msg, mapErrno } from './errors';
 import { QHostAddress } from './host-address';
-import { checkSize, toOwnedBuffer, WritableData } from './io-device';
+import { checkSize, checkTarget, toOwnedBuffer, WritableData } from './io-device';
 import { QAbstractSocket, SocketOptions, checkPort } from './abstract-socket';
 import { SocketEngine } from './native-engine';
 import { QNetworkDatagram } from './network-datagram';
@@ -37,23 +37,33 @@ interface Queued {
   timestampNs: bigint;
 }
 
+/** The destination of a datagram that arrived without one (it is copied before it is handed out). */
+const NO_DESTINATION = new QHostAddress();
+
 /** The largest UDP payload (IPv6 without jumbograms) fits one slot. */
 const SLOT = 65536;
 /** Datagrams per recvmmsg/sendmmsg, the native batch limit. */
 const BATCH = 64;
 
 // recvmmsg lands in one slab per environment, allocated on first use; each
-// datagram is copied out at once, so sockets never share what they return.
+// batch is copied out at once (one Buffer, which its datagrams are views of),
+// so sockets never share what they return.
 let slab: Buffer | null = null;
 const meta = new Int32Array(BATCH * 4);
 const senders = new Uint8Array(BATCH * ADDR_SIZE);
 const destinations = new Uint8Array(BATCH * ADDR_SIZE);
 const outAddrs = new Uint8Array(BATCH * ADDR_SIZE);
 
-/** Whether the addresses at `a` and `b` of a batch (kind, port, scope, 16 bytes) are the same. */
-function sameAddress(buf: Uint8Array, a: number, b: number): boolean {
+// The same address arrays as int32 words, to compare addresses 4 bytes at a time.
+const senderWords = new Int32Array(senders.buffer);
+const destinationWords = new Int32Array(destinations.buffer);
+
+/** Whether the addresses at byte offsets `a` and `b` of a batch (kind, port, scope, 16 bytes) are the same. */
+function sameAddress(words: Int32Array, a: number, b: number): boolean {
   if (a < 0) return false;
-  for (let i = 0; i < 24; i++) if (buf[a + i] !== buf[b + i]) return false;
+  const x = a >> 2;
+  const y = b >> 2;
+  for (let i = 0; i < 6; i++) if (words[x + i] !== words[y + i]) return false;
   return true;
 }
 
@@ -183,15 +193,19 @@ export class QUdpSocket extends QAbstractSocket {
 
   // ---- reading ------------------------------------------------------------
 
-  /** True when a datagram is waiting, here or in the kernel. */
+  /**
+   * True when a datagram is waiting, here or in the kernel. Where Qt peeks
+   * (MSG_PEEK), this takes the kernel's batch into the socket's queue: the
+   * readDatagram() that follows then costs no system call.
+   */
   hasPendingDatagrams(): boolean {
-    return this.#queued() > 0 || this.#peekSize() >= 0;
+    return this.#queued() > 0 || this.#pull() > 0;
   }
 
-  /** The size of the next datagram, or -1 when none is waiting (exact: MSG_PEEK|MSG_TRUNC). */
+  /** The size of the next datagram, or -1 when none is waiting. */
   pendingDatagramSize(): number {
-    if (this.#queued() > 0) return this.#queue[this.#head].data.length;
-    return this.#peekSize();
+    if (this.#queued() > 0 || this.#pull() > 0) return this.#queue[this.#head].data.length;
+    return -1;
   }
 
   /**
@@ -201,14 +215,14 @@ export class QUdpSocket extends QAbstractSocket {
    */
   readDatagram(maxSize?: number): Datagram | null {
     const q = this.#take(maxSize);
-    return q === null ? null : { data: q.data, address: new QHostAddress(q.sender), port: q.senderPort };
+    return q === null ? null : { data: q.data, address: QHostAddress._copy(q.sender), port: q.senderPort };
   }
 
   /** Takes the next datagram with its sender, destination and hop limit; an invalid datagram when none is waiting. */
   receiveDatagram(maxSize?: number): QNetworkDatagram {
     const q = this.#take(maxSize);
     if (q === null) return new QNetworkDatagram();
-    return QNetworkDatagram._received(q.data, new QHostAddress(q.sender), q.senderPort, new QHostAddress(q.destination), q.destinationPort, q.hopLimit, q.timestampNs);
+    return QNetworkDatagram._received(q.data, QHostAddress._copy(q.sender), q.senderPort, QHostAddress._copy(q.destination), q.destinationPort, q.hopLimit, q.timestampNs);
   }
 
   /** In connected mode, the next datagram's data (at most maxSize bytes). */
@@ -216,6 +230,29 @@ export class QUdpSocket extends QAbstractSocket {
     checkSize('maxSize', maxSize);
     if (!this.isReadable()) return Buffer.alloc(0);
     return this.#take(maxSize)?.data ?? Buffer.alloc(0);
+  }
+
+  /**
+   * In connected mode, copies the next datagram (at most `length` bytes of
+   * it; the rest is discarded) into `target` at `offset` and returns its
+   * size there; -1 with TemporaryError when none is waiting.
+   */
+  override readInto(target: Uint8Array, offset = 0, length?: number): number {
+    const [off, len] = checkTarget(target, offset, length);
+    if (!this.isReadable()) return -1;
+    const q = this.#take(len);
+    if (q === null) return -1;
+    target.set(q.data, off);
+    return q.data.length;
+  }
+
+  /** Discards the next datagram; returns how many of its bytes were within `maxSize` (0 when none is waiting). */
+  override skip(maxSize: number): number {
+    checkSize('maxSize', maxSize);
+    if (!this.isReadable()) return -1;
+    if (this.#queued() === 0) this.#fill();
+    if (this.#queued() === 0) return 0;
+    return this.#take(maxSize)?.data.length ?? 0;
   }
 
   override readAll(): Buffer {
@@ -243,11 +280,18 @@ export class QUdpSocket extends QAbstractSocket {
     return this.#queue.length - this.#head;
   }
 
-  #peekSize(): number {
-    const engine = this._engine();
-    if (engine === null) return -1;
-    const n = engine.peekDatagramSize();
-    return n >= 0 ? n : -1;
+  /**
+   * Fills the empty queue from the kernel → datagrams now queued. An error
+   * the kernel reports instead (an ICMP error on a connected socket) is
+   * emitted as the event loop would have.
+   */
+  #pull(): number {
+    const n = this.#fill();
+    if (n < 0 && n !== -E.EAGAIN && n !== -E.EWOULDBLOCK) this.#reportError(-n);
+    // They left the kernel, which will not announce them again: if they are
+    // not read now, readyRead must still come for them.
+    if (n > 0) this.#scheduleReadyRead();
+    return this.#queued();
   }
 
   #take(maxSize?: number): Queued | null {
@@ -282,6 +326,11 @@ export class QUdpSocket extends QAbstractSocket {
       }
       return;
     }
+    this.#scheduleReadyRead();
+  }
+
+  /** readyRead on the next turn of the loop if datagrams are still queued then. */
+  #scheduleReadyRead(): void {
     if (this.#reemitQueued) return;
     this.#reemitQueued = true;
     setImmediate(() => {
@@ -297,19 +346,24 @@ export class QUdpSocket extends QAbstractSocket {
     slab ??= Buffer.allocUnsafe(SLOT * BATCH);
     const n = engine.recvMany(slab, SLOT, meta, senders, destinations);
     if (n <= 0) return n;
+    let total = 0;
+    for (let i = 0; i < n; i++) total += Math.min(meta[4 * i], SLOT);
+    const batch = Buffer.allocUnsafe(total);
+    batch.set(slab.subarray(0, total));
+    let offset = 0;
     let lastAt = -1;
     let lastSender: QHostAddress | null = null;
     let lastDstAt = -1;
     let lastDst: Endpoint | null = null;
     for (let i = 0; i < n; i++) {
       const len = Math.min(meta[4 * i], SLOT);
-      const data = Buffer.allocUnsafe(len);
-      slab.copy(data, 0, i * SLOT, i * SLOT + len);
+      const data = batch.subarray(offset, offset + len);
+      offset += len;
       const at = i * ADDR_SIZE;
       // Datagrams of one batch mostly come from one peer to one address:
       // decode each once (compared in place, nothing allocated to compare).
       let senderPort: number;
-      if (lastSender !== null && sameAddress(senders, lastAt, at)) {
+      if (lastSender !== null && sameAddress(senderWords, lastAt, at)) {
         senderPort = (senders[at + 2] << 8) | senders[at + 3];
       } else {
         const ep = decodeAddress(senders.subarray(at, at + ADDR_SIZE));
@@ -319,7 +373,7 @@ export class QUdpSocket extends QAbstractSocket {
       lastAt = at;
       let dst: Endpoint | null = null;
       if (destinations[at] !== 0) {
-        if (lastDst === null || !sameAddress(destinations, lastDstAt, at)) {
+        if (lastDst === null || !sameAddress(destinationWords, lastDstAt, at)) {
           lastDst = decodeAddress(destinations.subarray(at, at + ADDR_SIZE));
         }
         lastDstAt = at;
@@ -340,7 +394,7 @@ export class QUdpSocket extends QAbstractSocket {
         data: payload,
         sender,
         senderPort,
-        destination: dst?.address ?? new QHostAddress(),
+        destination: dst?.address ?? NO_DESTINATION,
         destinationPort: dst?.port ?? -1,
         hopLimit: meta[4 * i + 1],
         timestampNs: meta[4 * i + 3] < 0 ? -1n : BigInt(meta[4 * i + 2] >>> 0) * 1_000_000_000n + BigInt(meta[4 * i + 3]),

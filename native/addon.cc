@@ -102,6 +102,7 @@ Napi::Object Constants(Napi::Env env) {
   SetInt(o, "DISCONNECT", UV_DISCONNECT);
   SetInt(o, "ERROR", 16);
   SetInt(o, "ADDR_SIZE", kAddrSize);
+  SetInt(o, "NOT_READ", kNotRead);
   return o;
 }
 

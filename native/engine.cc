@@ -116,7 +116,6 @@ Napi::Function Engine::Define(Napi::Env env) {
       InstanceMethod("socketError", &Engine::SocketError),
       InstanceMethod("read", &Engine::Read),
       InstanceMethod("write", &Engine::Write),
-      InstanceMethod("writev", &Engine::Writev),
       InstanceMethod("recvFrom", &Engine::RecvFrom),
       InstanceMethod("sendTo", &Engine::SendTo),
       InstanceMethod("recvMany", &Engine::RecvMany),
@@ -135,6 +134,7 @@ Napi::Function Engine::Define(Napi::Env env) {
       InstanceMethod("unref", &Engine::LoopUnref),
       InstanceMethod("poll", &Engine::Poll),
       InstanceMethod("recvWait", &Engine::RecvWait),
+      InstanceMethod("setReadArea", &Engine::SetReadArea),
   });
 }
 
@@ -189,6 +189,8 @@ void Engine::Pin(bool on) {
 }
 
 int Engine::CloseFd() {
+  area_ = nullptr;
+  local_port_ = 0;  // the reference goes with the engine; no read can use it now
   if (fd_ < 0) return 0;
   StopPoll();  // the poll must stop before its descriptor closes (uv poll.rst)
   int fd = fd_;
@@ -348,46 +350,6 @@ Napi::Value Engine::Write(const Napi::CallbackInfo& info) {
   return Num(info.Env(), (double)qs_send(fd_, p, n));
 }
 
-// writev(chunks: Uint8Array[], firstOffset) -> bytes accepted | -errno. One
-// sendmsg for up to kMaxIov chunks; the caller loops for the rest.
-Napi::Value Engine::Writev(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  constexpr uint32_t kMaxIov = 64;  // well under IOV_MAX (1024 on Linux)
-  if (!info[0].IsArray()) {
-    Napi::TypeError::New(env, "qsocket engine: writev needs an array").ThrowAsJavaScriptException();
-    return {};
-  }
-  int first;
-  if (!ArgInt(info, 1, &first) || !CheckOpen(env)) return {};
-  auto arr = info[0].As<Napi::Array>();
-  uint32_t count = arr.Length() < kMaxIov ? arr.Length() : kMaxIov;
-  iovec iov[kMaxIov];
-  size_t total = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    Napi::Value v = arr.Get(i);
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      Napi::TypeError::New(env, "qsocket engine: writev chunks must be Uint8Arrays")
-          .ThrowAsJavaScriptException();
-      return {};
-    }
-    auto u8 = v.As<Napi::Uint8Array>();
-    size_t skip = i == 0 ? (size_t)first : 0;
-    if (skip > u8.ByteLength()) skip = u8.ByteLength();
-    iov[i].iov_base = u8.Data() + skip;
-    iov[i].iov_len = u8.ByteLength() - skip;
-    // Keep the sum within SSIZE_MAX (socket2's MAX_BUF_LEN, libuv's cap).
-    if (iov[i].iov_len > (size_t)INT_MAX - total) {
-      iov[i].iov_len = (size_t)INT_MAX - total;
-      count = i + 1;
-    }
-    total += iov[i].iov_len;
-  }
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = count;
-  return Num(env, (double)qs_sendmsg(fd_, &msg));
-}
-
 // recvFrom(buf, off, len, addrOut, flags) -> datagram size | -errno. With
 // MSG_TRUNC the full size is returned even when it did not fit.
 Napi::Value Engine::RecvFrom(const Napi::CallbackInfo& info) {
@@ -501,7 +463,24 @@ uint16_t LocalPort(int fd) {
   return 0;
 }
 
+// Moves datagram i from slab[i*slot] to just after datagram i-1.
+void PackSlab(uint8_t* slab, size_t slot, const int32_t* meta, size_t n) {
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = std::min((size_t)meta[4 * i], slot);
+    if (at != i * slot) memmove(slab + at, slab + i * slot, len);
+    at += len;
+  }
+}
+
 }  // namespace
+
+// A datagram socket's port never changes once it has one, and it has one by
+// the time a datagram arrives: getsockname once, not once per batch.
+uint16_t Engine::CachedLocalPort() {
+  if (local_port_ == 0) local_port_ = LocalPort(fd_);
+  return local_port_;
+}
 
 // recvMany(slab, slotSize, meta: Int32Array, addrs, dsts) -> datagrams | -errno.
 // Reads up to min(slab/slotSize, 64) datagrams in one recvmmsg: datagram i
@@ -509,6 +488,9 @@ uint16_t LocalPort(int fd) {
 // truncated), meta[4i+1] its hop limit or -1, meta[4i+2..4i+3] its kernel
 // receive time (seconds, nanoseconds; nanoseconds -1 when not asked for);
 // its sender goes to addrs[i*ADDR_SIZE] and its destination to dsts[i*ADDR_SIZE].
+// Then the datagrams are packed to the front of the slab, one after another
+// (the first min(length, slotSize) bytes of each), so that lib/ can take the
+// whole batch with one copy.
 Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint8_t *slab, *addrs, *dsts;
@@ -560,16 +542,17 @@ Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
     m[0] = (h->msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)msgs[i].msg_len;
     addr_encode(reinterpret_cast<sockaddr*>(&names[i]), h->msg_namelen, addrs + (size_t)i * kAddrSize);
     if (h->msg_controllen > 0 && !port_known) {
-      port = LocalPort(fd_);
+      port = CachedLocalPort();
       port_known = true;
     }
     ParseCmsgs(h, dsts + (size_t)i * kAddrSize, m + 1, port);
   }
+  PackSlab(slab, (size_t)slot, meta.Data(), (size_t)n);
   return Num(env, n);
 #else
   // Without recvmmsg: one recvmsg per datagram, same results.
   size_t got = 0;
-  uint16_t port = LocalPort(fd_);
+  uint16_t port = CachedLocalPort();
   for (; got < count; got++) {
     msghdr h{};
     iov[got] = {slab + got * (size_t)slot, (size_t)slot};
@@ -589,6 +572,7 @@ Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
     addr_encode(reinterpret_cast<sockaddr*>(&names[got]), h.msg_namelen, addrs + got * kAddrSize);
     ParseCmsgs(&h, dsts + got * kAddrSize, m + 1, port);
   }
+  PackSlab(slab, (size_t)slot, meta.Data(), got);
   return Num(env, (double)got);
 #endif
 }
@@ -670,6 +654,8 @@ Napi::Value Engine::Detach(const Napi::CallbackInfo& info) {
     StopPoll();
     fd_ = -1;
   }
+  area_ = nullptr;
+  local_port_ = 0;
   return Num(info.Env(), fd);
 }
 
@@ -885,6 +871,49 @@ Napi::Value Engine::RecvWait(const Napi::CallbackInfo& info) {
   }
 }
 
+// setReadArea(area: Uint8Array | null) -> 0. Lets a readiness event carry
+// its first read: the area starts with two int32 words that lib/ keeps up to
+// date, [offset, max], and when the descriptor becomes readable while max > 0,
+// OnPoll receives up to min(max, area.length - offset) bytes at offset before
+// it calls JS, and hands over the result. That makes one crossing per event
+// instead of two (the callback, then a read). Where the bytes go and how many
+// is decided in lib/; a stale area is disarmed there (max = 0).
+Napi::Value Engine::SetReadArea(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info[0].IsNull() || info[0].IsUndefined()) {
+    area_ = nullptr;
+    area_len_ = 0;
+    area_ref_.Reset();
+    return Num(env, 0);
+  }
+  uint8_t* p;
+  size_t len;
+  if (!ArgBytes(info, 0, &p, &len, false)) return {};
+  if (len < 8 || reinterpret_cast<uintptr_t>(p) % alignof(int32_t) != 0) {
+    Napi::RangeError::New(env, "qsocket engine: a read area needs 8 aligned header bytes")
+        .ThrowAsJavaScriptException();
+    return {};
+  }
+  area_ref_ = Napi::Persistent(info[0].As<Napi::Uint8Array>());
+  area_ = p;
+  area_len_ = len;
+  return Num(env, 0);
+}
+
+// The read that OnPoll makes on lib/'s behalf → bytes | 0 at end of stream |
+// -errno | kNotRead when the area is not armed or the event is not a read.
+int32_t Engine::ReadAhead(int events) {
+  if (area_ == nullptr || fd_ < 0 || !(mask_ & UV_READABLE) ||
+      !(events & (UV_READABLE | UV_DISCONNECT)))
+    return kNotRead;
+  int32_t off, max;
+  std::memcpy(&off, area_, sizeof off);
+  std::memcpy(&max, area_ + 4, sizeof max);
+  if (max <= 0 || off < 8 || (size_t)off >= area_len_) return kNotRead;
+  size_t n = std::min<size_t>((size_t)max, area_len_ - (size_t)off);
+  return (int32_t)qs_recv(fd_, area_ + off, n, 0);
+}
+
 void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* self = static_cast<Engine*>(handle->data);
   if (self == nullptr || self->addon_ == nullptr || self->addon_->tearing_down) return;
@@ -900,15 +929,17 @@ void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
   napi_env env = self->Env();
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value argv[2], fn, recv, result;
+  const int32_t ahead = status < 0 ? kNotRead : self->ReadAhead(events);
+  napi_value argv[3], fn, recv, result;
   if (napi_create_int32(env, events, &argv[0]) == napi_ok &&
       napi_create_int32(env, status, &argv[1]) == napi_ok &&
+      napi_create_int32(env, ahead, &argv[2]) == napi_ok &&
       napi_get_reference_value(env, napi_ref(self->on_notify_), &fn) == napi_ok && fn != nullptr &&
       napi_get_reference_value(env, napi_ref(*self), &recv) == napi_ok && recv != nullptr) {
     // MakeCallback, so that the microtasks a slot queues (the write flush)
     // run before control returns to the loop. lib/ catches every exception
     // of its own; what can still arrive here is a worker's termination.
-    if (napi_make_callback(env, napi_async_context(self->async_), recv, fn, 2, argv, &result) != napi_ok) {
+    if (napi_make_callback(env, napi_async_context(self->async_), recv, fn, 3, argv, &result) != napi_ok) {
       bool pending = false;
       napi_is_exception_pending(env, &pending);
       napi_value ignored;

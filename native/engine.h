@@ -6,9 +6,15 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <climits>
+#include <cstdint>
+
 namespace qs {
 
 class Addon;
+
+// What OnPoll passes when it made no read for lib/ (see SetReadArea).
+constexpr int32_t kNotRead = INT32_MIN;
 
 class Engine : public Napi::ObjectWrap<Engine> {
  public:
@@ -36,7 +42,6 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value SocketError(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
-  Napi::Value Writev(const Napi::CallbackInfo& info);
   Napi::Value RecvFrom(const Napi::CallbackInfo& info);
   Napi::Value SendTo(const Napi::CallbackInfo& info);
   Napi::Value RecvMany(const Napi::CallbackInfo& info);
@@ -56,8 +61,11 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value LoopUnref(const Napi::CallbackInfo& info);
   Napi::Value Poll(const Napi::CallbackInfo& info);
   Napi::Value RecvWait(const Napi::CallbackInfo& info);
+  Napi::Value SetReadArea(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
+  int32_t ReadAhead(int events);
+  uint16_t CachedLocalPort();
   void StopPoll();
   void Pin(bool on);
   bool CheckOpen(Napi::Env env);
@@ -67,11 +75,17 @@ class Engine : public Napi::ObjectWrap<Engine> {
   uv_poll_t* poll_ = nullptr;  // heap: uv_close completes after we may be gone
   int mask_ = 0;
   bool unrefed_ = false;
+  uint16_t local_port_ = 0;  // see CachedLocalPort
   bool pinned_ = false;
   // For RecvWait: whether the descriptor is still O_NONBLOCK, and the
   // SO_RCVTIMEO last set (-2: never).
   bool nonblocking_ = true;
   int rcvtimeo_ms_ = -2;
+  // The read area (see SetReadArea): its bytes and the reference that keeps
+  // them alive; null when none is set.
+  uint8_t* area_ = nullptr;
+  size_t area_len_ = 0;
+  Napi::Reference<Napi::Uint8Array> area_ref_;
   Napi::FunctionReference on_notify_;
   Napi::AsyncContext async_;
 };

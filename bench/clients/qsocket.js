@@ -32,6 +32,8 @@ function rtt(udp) {
   const timing = !args['no-timing'];
   const spin = num(args, 'spin', 100);
   const msg = Buffer.alloc(size, 0x78);
+  // Replies are read into this (Qt's read(char *, qint64)), as node/net-onread reads into its buffer.
+  const reply = Buffer.alloc(size);
   const lat = new Float64Array(Math.max(n, 1));
   const total = warm + n;
   const s = udp ? new QUdpSocket() : new QTcpSocket();
@@ -77,10 +79,10 @@ function rtt(udp) {
     };
     s.readyRead.connect(() => {
       if (udp) {
-        if (s.read(size).length === 0) return;
+        if (s.readInto(reply) < 0) return;
       } else {
         if (s.bytesAvailable() < size) return;
-        s.read(size);
+        s.readInto(reply);
       }
       if (timing && i >= warm) lat[i - warm] = now() - t0;
       if (++i === total) report();
@@ -108,13 +110,13 @@ function rtt(udp) {
     const t0 = timing ? now() : 0;
     s.write(msg);
     if (udp) {
-      // waitForReadyRead() is true once a datagram is queued; read() then takes it without another syscall.
+      // waitForReadyRead() is true once a datagram is queued; readInto() then takes it without another syscall.
       do {
         if (!s.waitForReadyRead(5000)) die(`waitForReadyRead: ${s.errorString()}`);
-      } while (s.read(size).length === 0);
+      } while (s.readInto(reply) < 0);
     } else {
       while (s.bytesAvailable() < size) if (!s.waitForReadyRead(5000)) die(`waitForReadyRead: ${s.errorString()}`);
-      s.read(size);
+      s.readInto(reply);
     }
     if (timing && i >= warm) lat[i - warm] = now() - t0;
   }
