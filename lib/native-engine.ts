@@ -158,8 +158,9 @@ export class SocketEngine {
     return true;
   }
 
-  recvMany(slab: Uint8Array, slotSize: number, meta: Int32Array, addrs: Uint8Array, dsts: Uint8Array): number {
-    return this.#raw.recvMany(slab, slotSize, meta, addrs, dsts);
+  /** One recvmmsg into the arrays given to binding.setRecvArrays → datagrams | -errno. */
+  recvMany(): number {
+    return this.#raw.recvMany();
   }
 
   sendMany(datagrams: Uint8Array[], addrs: Uint8Array): number {

@@ -4,18 +4,20 @@
 export type SlotErrorHandler = (error: unknown) => void;
 
 // A throwing slot must not leave a socket half-way through a state change, so
-// emit() never throws. The exception is rethrown on the next tick instead, as
-// an uncaughtException, the way an exception in a node:net 'data' handler
-// surfaces.
+// emit() never throws. The exception is rethrown from a fresh loop callback
+// instead, as an uncaughtException, the way an exception in a node:net 'data'
+// handler surfaces. Not process.nextTick: a tick queued in a readiness
+// callback runs inside the addon's callback scope, where a throw would come
+// back to the addon instead of reaching process's handlers.
 let slotErrorHandler: SlotErrorHandler = (error) => {
-  process.nextTick(() => {
+  setImmediate(() => {
     throw error;
   });
 };
 
 /**
  * Chooses what happens to an exception thrown by any slot. The default
- * rethrows it on the next tick (an `uncaughtException`). The socket that
+ * rethrows it from the next turn of the event loop (an `uncaughtException`). The socket that
  * emitted the signal carries on in a consistent state either way.
  * Returns the previous handler.
  */

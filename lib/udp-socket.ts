@@ -1,5 +1,5 @@
 // QUdpSocket: datagrams, bound or connected, unicast and multicast.
-import { C, E } from './binding';
+import { binding, C, E } from './binding';
 import { BindFlag, NetworkLayerProtocol, ProxyType, SocketError, SocketState, SocketType, SpecialAddress } from './enums';
 import { Msg, mapErrno } from './errors';
 import { QHostAddress } from './host-address';
@@ -45,9 +45,9 @@ const SLOT = 65536;
 /** Datagrams per recvmmsg/sendmmsg, the native batch limit. */
 const BATCH = 64;
 
-// recvmmsg lands in one slab per environment, allocated on first use; each
-// batch is copied out at once (one Buffer, which its datagrams are views of),
-// so sockets never share what they return.
+// recvmmsg lands in one slab per environment, allocated and registered with
+// the addon on first use; each batch is copied out at once (one Buffer, which
+// its datagrams are views of), so sockets never share what they return.
 let slab: Buffer | null = null;
 const meta = new Int32Array(BATCH * 4);
 const senders = new Uint8Array(BATCH * ADDR_SIZE);
@@ -58,13 +58,34 @@ const outAddrs = new Uint8Array(BATCH * ADDR_SIZE);
 const senderWords = new Int32Array(senders.buffer);
 const destinationWords = new Int32Array(destinations.buffer);
 
-/** Whether the addresses at byte offsets `a` and `b` of a batch (kind, port, scope, 16 bytes) are the same. */
-function sameAddress(words: Int32Array, a: number, b: number): boolean {
-  if (a < 0) return false;
-  const x = a >> 2;
-  const y = b >> 2;
-  for (let i = 0; i < 6; i++) if (words[x + i] !== words[y + i]) return false;
-  return true;
+/**
+ * The endpoint last decoded from a batch array, kept from batch to batch: a
+ * socket mostly hears from one peer, at one of its addresses, so most
+ * datagrams cost a 24-byte comparison (kind, port, scope, address) instead
+ * of a decode.
+ */
+class LastEndpoint {
+  readonly #key = new Int32Array(6);
+  #endpoint: Endpoint | null = null;
+
+  /** The endpoint at byte `at` of `bytes` (`words` being the same memory as int32s). */
+  at(bytes: Uint8Array, words: Int32Array, at: number): Endpoint {
+    const w = at >> 2;
+    const key = this.#key;
+    if (
+      this.#endpoint !== null &&
+      key[0] === words[w] &&
+      key[1] === words[w + 1] &&
+      key[2] === words[w + 2] &&
+      key[3] === words[w + 3] &&
+      key[4] === words[w + 4] &&
+      key[5] === words[w + 5]
+    ) {
+      return this.#endpoint;
+    }
+    for (let i = 0; i < 6; i++) key[i] = words[w + i];
+    return (this.#endpoint = decodeAddress(bytes.subarray(at, at + ADDR_SIZE)));
+  }
 }
 
 function toAddress(a: QHostAddress | string | SpecialAddress): QHostAddress {
@@ -80,6 +101,8 @@ function toAddress(a: QHostAddress | string | SpecialAddress): QHostAddress {
  */
 export class QUdpSocket extends QAbstractSocket {
   #queue: Queued[] = [];
+  #lastSender: LastEndpoint | null = null;
+  #lastDestination: LastEndpoint | null = null;
   #head = 0;
   #reemitQueued = false;
   #multicastInterface = '';
@@ -343,44 +366,28 @@ export class QUdpSocket extends QAbstractSocket {
   #fill(): number {
     const engine = this._engine();
     if (engine === null) return 0;
-    slab ??= Buffer.allocUnsafe(SLOT * BATCH);
-    const n = engine.recvMany(slab, SLOT, meta, senders, destinations);
+    if (slab === null) {
+      slab = Buffer.allocUnsafeSlow(SLOT * BATCH);
+      binding.setRecvArrays(slab, SLOT, meta, senders, destinations);
+    }
+    const n = engine.recvMany();
     if (n <= 0) return n;
     let total = 0;
     for (let i = 0; i < n; i++) total += Math.min(meta[4 * i], SLOT);
     const batch = Buffer.allocUnsafe(total);
     batch.set(slab.subarray(0, total));
     let offset = 0;
-    let lastAt = -1;
-    let lastSender: QHostAddress | null = null;
-    let lastDstAt = -1;
-    let lastDst: Endpoint | null = null;
+    const lastSender = (this.#lastSender ??= new LastEndpoint());
     for (let i = 0; i < n; i++) {
       const len = Math.min(meta[4 * i], SLOT);
       const data = batch.subarray(offset, offset + len);
       offset += len;
       const at = i * ADDR_SIZE;
-      // Datagrams of one batch mostly come from one peer to one address:
-      // decode each once (compared in place, nothing allocated to compare).
-      let senderPort: number;
-      if (lastSender !== null && sameAddress(senderWords, lastAt, at)) {
-        senderPort = (senders[at + 2] << 8) | senders[at + 3];
-      } else {
-        const ep = decodeAddress(senders.subarray(at, at + ADDR_SIZE));
-        lastSender = ep.address;
-        senderPort = ep.port;
-      }
-      lastAt = at;
-      let dst: Endpoint | null = null;
-      if (destinations[at] !== 0) {
-        if (lastDst === null || !sameAddress(destinationWords, lastDstAt, at)) {
-          lastDst = decodeAddress(destinations.subarray(at, at + ADDR_SIZE));
-        }
-        lastDstAt = at;
-        dst = lastDst;
-      }
+      const from = lastSender.at(senders, senderWords, at);
+      let senderPort = from.port;
+      const dst = destinations[at] === 0 ? null : (this.#lastDestination ??= new LastEndpoint()).at(destinations, destinationWords, at);
       let payload: Buffer = data;
-      let sender = lastSender!;
+      let sender = from.address;
       const relay = this.#association;
       if (relay !== null) {
         // Only the relay speaks for the proxy; the header says who sent it.

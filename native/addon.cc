@@ -125,6 +125,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   exports.Set("notifySocket", Napi::Function::New(env, NotifySocket, "notifySocket"));
   exports.Set("cloexec", Napi::Function::New(env, Cloexec, "cloexec"));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("setRecvArrays", Napi::Function::New(env, RecvBatch::Register, "setRecvArrays"));
   exports.Set("errno", Errnos(env));
   exports.Set("constants", Constants(env));
   // Asynchronous, because closing a uv_poll_t completes on a later loop turn;
@@ -140,6 +141,7 @@ void Addon::Teardown(napi_async_cleanup_hook_handle, void* arg) {
   for (Engine* e : live) e->CloseFd();
   for (Engine* e : live) e->Orphan();
   self->engines.clear();
+  self->recv_batch.reset();  // its references go while the environment can still take them
   self->PollClosed();
 }
 

@@ -5,7 +5,10 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <memory>
 #include <unordered_set>
+
+#include "recv_batch.h"
 
 namespace qs {
 
@@ -19,6 +22,7 @@ class Addon : public Napi::Addon<Addon> {
 
   uv_loop_t* loop = nullptr;
   std::unordered_set<Engine*> engines;
+  std::unique_ptr<RecvBatch> recv_batch;  // set by setRecvArrays
 
   // Called by a poll handle's close callback during teardown.
   void PollClosed();

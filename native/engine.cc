@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "addon.h"
+#include "recv_batch.h"
 #include "sockaddr.h"
 #include "sys.h"
 
@@ -396,64 +397,6 @@ Napi::Value Engine::SendTo(const Napi::CallbackInfo& info) {
 
 namespace {
 
-constexpr int kMaxBatch = 64;
-// Room for IP_PKTINFO/IPV6_PKTINFO, the hop limit and a timestamp.
-constexpr size_t kCmsgSpace = 128;
-
-// Reads the destination address and hop limit a datagram arrived with, when
-// the socket asked for them (IP_PKTINFO, IP_RECVTTL and their IPv6 twins).
-// out[0] = hop limit or -1; out[1], out[2] = SO_TIMESTAMPNS seconds and
-// nanoseconds, or 0 and -1 when the socket did not ask for them.
-void ParseCmsgs(msghdr* msg, uint8_t* dst, int32_t* out, uint16_t local_port) {
-  memset(dst, 0, 24);
-  int32_t* hops = &out[0];
-  *hops = -1;
-  out[1] = 0;
-  out[2] = -1;
-  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
-#ifdef SCM_TIMESTAMPNS
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-      timespec ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      out[1] = (int32_t)(uint32_t)ts.tv_sec;  // read back as unsigned: good until 2106
-      out[2] = (int32_t)ts.tv_nsec;
-      continue;
-    }
-#endif
-#ifdef IP_PKTINFO
-    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-      in_pktinfo pi;
-      memcpy(&pi, CMSG_DATA(c), sizeof pi);
-      sockaddr_in sin{};
-      sin.sin_family = AF_INET;
-      sin.sin_addr = pi.ipi_addr;
-      sin.sin_port = htons(local_port);
-      addr_encode(reinterpret_cast<sockaddr*>(&sin), sizeof sin, dst);
-    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
-      int ttl;
-      memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
-      *hops = ttl;
-    }
-#endif
-#ifdef IPV6_PKTINFO
-    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-      in6_pktinfo pi;
-      memcpy(&pi, CMSG_DATA(c), sizeof pi);
-      sockaddr_in6 sin6{};
-      sin6.sin6_family = AF_INET6;
-      sin6.sin6_addr = pi.ipi6_addr;
-      sin6.sin6_port = htons(local_port);
-      sin6.sin6_scope_id = pi.ipi6_ifindex;
-      addr_encode(reinterpret_cast<sockaddr*>(&sin6), sizeof sin6, dst);
-    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
-      int h;
-      memcpy(&h, CMSG_DATA(c), sizeof h);
-      *hops = h;
-    }
-#endif
-  }
-}
-
 uint16_t LocalPort(int fd) {
   sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -461,16 +404,6 @@ uint16_t LocalPort(int fd) {
   if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
   if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
   return 0;
-}
-
-// Moves datagram i from slab[i*slot] to just after datagram i-1.
-void PackSlab(uint8_t* slab, size_t slot, const int32_t* meta, size_t n) {
-  size_t at = 0;
-  for (size_t i = 0; i < n; i++) {
-    size_t len = std::min((size_t)meta[4 * i], slot);
-    if (at != i * slot) memmove(slab + at, slab + i * slot, len);
-    at += len;
-  }
 }
 
 }  // namespace
@@ -482,99 +415,17 @@ uint16_t Engine::CachedLocalPort() {
   return local_port_;
 }
 
-// recvMany(slab, slotSize, meta: Int32Array, addrs, dsts) -> datagrams | -errno.
-// Reads up to min(slab/slotSize, 64) datagrams in one recvmmsg: datagram i
-// lands at slab[i*slotSize]; meta[4i] = its length (above slotSize: it was
-// truncated), meta[4i+1] its hop limit or -1, meta[4i+2..4i+3] its kernel
-// receive time (seconds, nanoseconds; nanoseconds -1 when not asked for);
-// its sender goes to addrs[i*ADDR_SIZE] and its destination to dsts[i*ADDR_SIZE].
-// Then the datagrams are packed to the front of the slab, one after another
-// (the first min(length, slotSize) bytes of each), so that lib/ can take the
-// whole batch with one copy.
+// recvMany() -> datagrams | -errno: one recvmmsg into this environment's
+// batch arrays (see RecvBatch), which lib/ registered once.
 Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint8_t *slab, *addrs, *dsts;
-  size_t slab_len, addrs_len, dsts_len;
-  int slot;
-  if (!ArgBytes(info, 0, &slab, &slab_len, false) || !ArgInt(info, 1, &slot) ||
-      !ArgBytes(info, 3, &addrs, &addrs_len, false) || !ArgBytes(info, 4, &dsts, &dsts_len, false) ||
-      !CheckOpen(env))
-    return {};
-  if (!info[2].IsTypedArray() ||
-      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    Napi::TypeError::New(env, "qsocket engine: recvMany needs an Int32Array").ThrowAsJavaScriptException();
+  if (!CheckOpen(env)) return {};
+  RecvBatch* batch = addon_ == nullptr ? nullptr : addon_->recv_batch.get();
+  if (batch == nullptr) {
+    Napi::Error::New(env, "qsocket engine: setRecvArrays was not called").ThrowAsJavaScriptException();
     return {};
   }
-  auto meta = info[2].As<Napi::Int32Array>();
-  if (slot <= 0) {
-    Napi::RangeError::New(env, "qsocket engine: slot size must be positive").ThrowAsJavaScriptException();
-    return {};
-  }
-  size_t count = slab_len / (size_t)slot;
-  count = std::min({count, (size_t)kMaxBatch, meta.ElementLength() / 4, addrs_len / kAddrSize,
-                    dsts_len / kAddrSize});
-  if (count == 0) return Num(env, 0);
-
-  sockaddr_storage names[kMaxBatch];
-  iovec iov[kMaxBatch];
-  alignas(cmsghdr) uint8_t control[kMaxBatch][kCmsgSpace];
-#if defined(__linux__)
-  mmsghdr msgs[kMaxBatch];
-  memset(msgs, 0, sizeof(mmsghdr) * count);
-  for (size_t i = 0; i < count; i++) {
-    iov[i] = {slab + i * (size_t)slot, (size_t)slot};
-    msgs[i].msg_hdr.msg_name = &names[i];
-    msgs[i].msg_hdr.msg_namelen = sizeof names[i];
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-    msgs[i].msg_hdr.msg_control = control[i];
-    msgs[i].msg_hdr.msg_controllen = kCmsgSpace;
-  }
-  int n;
-  do n = recvmmsg(fd_, msgs, (unsigned)count, MSG_DONTWAIT, nullptr);
-  while (n == -1 && errno == EINTR);
-  if (n == -1) return Num(env, -errno);
-  uint16_t port = 0;
-  bool port_known = false;
-  for (int i = 0; i < n; i++) {
-    msghdr* h = &msgs[i].msg_hdr;
-    int32_t* m = meta.Data() + 4 * i;
-    m[0] = (h->msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)msgs[i].msg_len;
-    addr_encode(reinterpret_cast<sockaddr*>(&names[i]), h->msg_namelen, addrs + (size_t)i * kAddrSize);
-    if (h->msg_controllen > 0 && !port_known) {
-      port = CachedLocalPort();
-      port_known = true;
-    }
-    ParseCmsgs(h, dsts + (size_t)i * kAddrSize, m + 1, port);
-  }
-  PackSlab(slab, (size_t)slot, meta.Data(), (size_t)n);
-  return Num(env, n);
-#else
-  // Without recvmmsg: one recvmsg per datagram, same results.
-  size_t got = 0;
-  uint16_t port = CachedLocalPort();
-  for (; got < count; got++) {
-    msghdr h{};
-    iov[got] = {slab + got * (size_t)slot, (size_t)slot};
-    h.msg_name = &names[got];
-    h.msg_namelen = sizeof names[got];
-    h.msg_iov = &iov[got];
-    h.msg_iovlen = 1;
-    h.msg_control = control[got];
-    h.msg_controllen = kCmsgSpace;
-    ssize_t r = qs_recvmsg(fd_, &h, MSG_DONTWAIT);
-    if (r < 0) {
-      if (got == 0) return Num(env, (double)r);
-      break;
-    }
-    int32_t* m = meta.Data() + 4 * got;
-    m[0] = (h.msg_flags & MSG_TRUNC) ? slot + 1 : (int32_t)r;
-    addr_encode(reinterpret_cast<sockaddr*>(&names[got]), h.msg_namelen, addrs + got * kAddrSize);
-    ParseCmsgs(&h, dsts + got * kAddrSize, m + 1, port);
-  }
-  PackSlab(slab, (size_t)slot, meta.Data(), got);
-  return Num(env, (double)got);
-#endif
+  return Num(env, batch->Receive(fd_, CachedLocalPort()));
 }
 
 // sendMany(datagrams: Uint8Array[], addrs) -> datagrams sent | -errno: one
@@ -938,12 +789,18 @@ void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
       napi_get_reference_value(env, napi_ref(*self), &recv) == napi_ok && recv != nullptr) {
     // MakeCallback, so that the microtasks a slot queues (the write flush)
     // run before control returns to the loop. lib/ catches every exception
-    // of its own; what can still arrive here is a worker's termination.
+    // of its own; one that still escapes (from a tick or microtask a user
+    // queued, say) goes to process's uncaughtException as node's own
+    // callbacks' do, unless the environment is going away (a terminated
+    // worker), when nobody is left to tell.
     if (napi_make_callback(env, napi_async_context(self->async_), recv, fn, 3, argv, &result) != napi_ok) {
       bool pending = false;
       napi_is_exception_pending(env, &pending);
-      napi_value ignored;
-      if (pending) napi_get_and_clear_last_exception(env, &ignored);
+      napi_value error;
+      if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok &&
+          self->addon_ != nullptr && !self->addon_->tearing_down) {
+        napi_fatal_exception(env, error);
+      }
     }
   }
   napi_close_handle_scope(env, scope);

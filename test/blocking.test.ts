@@ -1,44 +1,17 @@
 // The synchronous waits. A blocking wait freezes this thread's event loop, so
 // every peer that must answer runs in a process of its own (fixtures/peer.js).
-import { ChildProcess, spawn } from 'child_process';
+import type { ChildProcess } from 'child_process';
 import * as crypto from 'crypto';
-import * as path from 'path';
 import { QTcpSocket, QTcpServer, QUdpSocket, QHostAddress, SocketState, SocketError } from '../lib';
 import type { LookupSyncFunction } from '../lib';
 import { binding, C } from '../lib/binding';
-import { Recorder, next, until, liveEngines } from './helpers';
-
-interface ChildPeer {
-  port: number;
-  proc: ChildProcess;
-  /** The next JSON line the peer prints after the first. */
-  line(): Promise<Record<string, unknown>>;
-}
+import { Recorder, next, until, liveEngines, startChildPeer } from './helpers';
+import type { ChildPeer } from './helpers';
 
 const children: ChildProcess[] = [];
 const sockets: Array<{ abort(): void } | { close(): void }> = [];
 
-async function peer(...args: string[]): Promise<ChildPeer> {
-  const proc = spawn(process.execPath, [path.join(__dirname, 'fixtures/peer.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(proc);
-  const lines: Array<Record<string, unknown>> = [];
-  const waiters: Array<(l: Record<string, unknown>) => void> = [];
-  let buf = '';
-  proc.stdout!.on('data', (d) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) !== -1) {
-      const obj = JSON.parse(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-      const w = waiters.shift();
-      if (w) w(obj);
-      else lines.push(obj);
-    }
-  });
-  const line = () => (lines.length ? Promise.resolve(lines.shift()!) : new Promise<Record<string, unknown>>((r) => waiters.push(r)));
-  const first = await line();
-  return { port: first.port as number, proc, line };
-}
+const peer = (...args: string[]): Promise<ChildPeer> => startChildPeer(children, ...args);
 
 function tcp(opts: ConstructorParameters<typeof QTcpSocket>[0] = {}): QTcpSocket {
   const s = new QTcpSocket(opts);

@@ -1,7 +1,9 @@
 // Shared test helpers: real node:net peers on loopback, a QSignalSpy-like
 // recorder, and descriptor accounting.
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
+import * as path from 'path';
 import { binding } from '../lib/binding';
 import type { Signal } from '../lib/signal';
 
@@ -128,4 +130,50 @@ export function fdOf(sock: net.Socket): number {
   const fd = (sock as any)._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('node:net socket has no descriptor');
   return fd;
+}
+
+/** test/fixtures/peer.js running in a process of its own (blocking waits need their peer elsewhere). */
+export interface ChildPeer {
+  port: number;
+  proc: ChildProcess;
+  /** The next JSON line the peer prints after the first. */
+  line(): Promise<Record<string, unknown>>;
+}
+
+/** Starts fixtures/peer.js with `args`; the process is pushed onto `children` for the caller to kill. */
+export async function startChildPeer(children: ChildProcess[], ...args: string[]): Promise<ChildPeer> {
+  const proc = spawn(process.execPath, [path.join(__dirname, 'fixtures/peer.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(proc);
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<(l: Record<string, unknown>) => void> = [];
+  let buf = '';
+  proc.stdout!.on('data', (d) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) !== -1) {
+      const obj = JSON.parse(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      const w = waiters.shift();
+      if (w) w(obj);
+      else lines.push(obj);
+    }
+  });
+  const line = () => (lines.length ? Promise.resolve(lines.shift()!) : new Promise<Record<string, unknown>>((r) => waiters.push(r)));
+  const first = await line();
+  return { port: first.port as number, proc, line };
+}
+
+// Global lookups are slow inside jest's vm context; prng's loop uses this copy.
+const { imul } = Math;
+
+/** A small seeded PRNG (mulberry32): a failure reproduces from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -1,3 +1,5 @@
+import { spawn } from 'child_process';
+import * as path from 'path';
 import { Signal, SignalTimeoutError, setSlotErrorHandler } from '../lib/signal';
 
 describe('Signal', () => {
@@ -91,3 +93,23 @@ describe('Signal', () => {
     await expect(s.wait(100, ac.signal)).rejects.toThrow('stop');
   });
 });
+
+test('exceptions from slots and ticks in a readiness callback reach uncaughtException; the socket reads on', async () => {
+  const child = spawn(
+    process.execPath,
+    ['-r', path.join(__dirname, 'fixtures/ts-register.js'), path.join(__dirname, 'fixtures/slot-throw-child.ts')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  expect(code).toBe(0);
+  const report = JSON.parse(out.trim().split('\n').pop()!);
+  expect(report.got).toBe('onetwo');
+  // One readyRead per arrival (two, unless a slow machine saw both at once): each threw twice.
+  const slots = report.uncaught.filter((m: string) => m.startsWith('slot'));
+  expect(slots.length).toBeGreaterThanOrEqual(1);
+  expect(slots[slots.length - 1]).toBe('slot after "onetwo"');
+  expect(report.uncaught.filter((m: string) => m === 'tick').length).toBe(slots.length);
+  expect(report.state).toBe(0);
+}, 20000);
