@@ -10,7 +10,10 @@
 export type NotifyCallback = (events: number, status: number, ahead: number) => void;
 
 export declare class Engine {
-  constructor(onNotify: NotifyCallback);
+  /** Without `onNotify`, readiness goes to the environment's setNotifyHandler function, with this Engine as `this`. */
+  constructor(onNotify?: NotifyCallback);
+  /** Free for lib/: the object that owns this engine, for the shared notify handler to find. */
+  owner?: unknown;
   /** socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC) → 0 | -errno. */
   open(domain: number, type: number): number;
   /** Owns `fd` from now on and makes it non-blocking → 0 | -errno. */
@@ -123,6 +126,8 @@ export interface Binding {
   cloexec(fd: number, set: -1 | 0 | 1): number;
   /** close(2), for descriptors received but never adopted → 0 | -errno. */
   closeFd(fd: number): number;
+  /** The readiness callback of every Engine made without one of its own; `this` is that Engine. */
+  setNotifyHandler(handler: (this: Engine, events: number, status: number, ahead: number) => void): void;
   /**
    * Registers the arrays every Engine.recvMany of this environment fills (kept alive until
    * the next call) → the batch size: min(slab.length / slotSize, 64, meta.length / 4,

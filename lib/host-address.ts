@@ -62,6 +62,24 @@ const BROADCAST_IPV4 = 0xffffffff;
 /** The bytes of a null, Any or 0.0.0.0 address: shared, never written. */
 const ZERO16 = new Uint8Array(16);
 
+// The v4-mapped bytes made last. Address bytes are never written once made,
+// so addresses of the same IPv4 host can share them: the endpoints of ten
+// thousand connections to one peer then hold one array, not twenty thousand.
+let lastV4 = -1;
+let lastV4Bytes = ZERO16;
+
+/** ::ffff:a.b.c.d for the host-order IPv4 `value` (not 0). */
+function v4Mapped(value: number): Uint8Array {
+  if (value === lastV4) return lastV4Bytes;
+  const a6 = new Uint8Array(16);
+  a6[10] = 0xff;
+  a6[11] = 0xff;
+  writeU32(a6, 12, value);
+  lastV4 = value;
+  lastV4Bytes = a6;
+  return a6;
+}
+
 // A leading zero is refused rather than read as decimal: Qt (like inet_aton)
 // reads "010" as octal 8, so accepting it would silently disagree with Qt.
 const IPV4_PART = /^(?:0|[1-9][0-9]{0,2})$/;
@@ -758,13 +776,7 @@ export class QHostAddress {
   #setIPv4(value: number): void {
     this.clear();
     this.#protocol = NetworkLayerProtocol.IPv4Protocol;
-    if (value !== 0) {
-      const a6 = new Uint8Array(16);
-      a6[10] = 0xff;
-      a6[11] = 0xff;
-      writeU32(a6, 12, value);
-      this.#a6 = a6;
-    }
+    if (value !== 0) this.#a6 = v4Mapped(value);
   }
 
   #setIPv6(bytes: Uint8Array, scopeId: string): void {

@@ -29,33 +29,45 @@ const intScratch = new Int32Array(1);
 /** `ahead` when the engine made no read for this event. */
 export const NOT_READ: number = C.NOT_READ;
 
+// One readiness handler for every engine of this environment, instead of a
+// closure per socket: the native engine calls it with itself as `this`.
+binding.setNotifyHandler(function (this: Engine, events: number, status: number, ahead: number) {
+  (this.owner as SocketEngine)._notify(events, status, ahead);
+});
+
 export class SocketEngine {
   readonly #raw: Engine;
   #mask = 0;
   #family = NetworkLayerProtocol.UnknownNetworkLayerProtocol;
   #open = false;
   #area: Uint8Array | null = null;
+  readonly #receiver: EngineReceiver;
 
   constructor(receiver: EngineReceiver) {
-    const { READABLE, WRITABLE, DISCONNECT } = C;
-    this.#raw = new binding.Engine((events, status, ahead) => {
-      // Slots cannot throw through here (Signal.emit catches them); a bug of
-      // ours still must not vanish, so it is reported like a slot's error.
-      try {
-        if (status < 0) {
-          this.#mask = 0; // libuv stopped watching; the receiver re-arms what it needs
-          receiver._exceptionNotification(status);
-          return;
-        }
-        // Bytes the engine read are delivered whatever the mask says now.
-        if ((events & (READABLE | DISCONNECT) && this.#mask & READABLE) || ahead !== NOT_READ) {
-          receiver._readNotification(ahead);
-        }
-        if (events & WRITABLE && this.#mask & WRITABLE && this.#open) receiver._writeNotification();
-      } catch (error) {
-        reportSlotError(error);
+    this.#receiver = receiver;
+    this.#raw = new binding.Engine();
+    this.#raw.owner = this;
+  }
+
+  /** @internal Readiness, from the shared handler below. */
+  _notify(events: number, status: number, ahead: number): void {
+    const receiver = this.#receiver;
+    // Slots cannot throw through here (Signal.emit catches them); a bug of
+    // ours still must not vanish, so it is reported like a slot's error.
+    try {
+      if (status < 0) {
+        this.#mask = 0; // libuv stopped watching; the receiver re-arms what it needs
+        receiver._exceptionNotification(status);
+        return;
       }
-    });
+      // Bytes the engine read are delivered whatever the mask says now.
+      if ((events & (C.READABLE | C.DISCONNECT) && this.#mask & C.READABLE) || ahead !== NOT_READ) {
+        receiver._readNotification(ahead);
+      }
+      if (events & C.WRITABLE && this.#mask & C.WRITABLE && this.#open) receiver._writeNotification();
+    } catch (error) {
+      reportSlotError(error);
+    }
   }
 
   /** Creates a non-blocking socket → 0 | -errno. */

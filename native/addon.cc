@@ -115,6 +115,7 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
       InstanceMethod("strerror", &Addon::StrError),
       InstanceMethod("ifNameToIndex", &Addon::IfNameToIndex),
       InstanceMethod("ifIndexToName", &Addon::IfIndexToName),
+      InstanceMethod("setNotifyHandler", &Addon::SetNotifyHandler),
   });
   exports.Set("Engine", Engine::Define(env));
   exports.Set("describe", Napi::Function::New(env, Engine::Describe, "describe"));
@@ -133,6 +134,17 @@ Addon::Addon(Napi::Env env, Napi::Object exports) {
   napi_add_async_cleanup_hook(env, Teardown, this, &cleanup_);
 }
 
+// setNotifyHandler(fn): the readiness callback of every Engine made without
+// one, called with that Engine as `this` and (events, status, ahead).
+Napi::Value Addon::SetNotifyHandler(const Napi::CallbackInfo& info) {
+  if (!info[0].IsFunction()) {
+    Napi::TypeError::New(info.Env(), "qsocket: setNotifyHandler needs a function").ThrowAsJavaScriptException();
+    return {};
+  }
+  notify_handler = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
 void Addon::Teardown(napi_async_cleanup_hook_handle, void* arg) {
   auto* self = static_cast<Addon*>(arg);
   self->tearing_down = true;
@@ -142,6 +154,7 @@ void Addon::Teardown(napi_async_cleanup_hook_handle, void* arg) {
   for (Engine* e : live) e->Orphan();
   self->engines.clear();
   self->recv_batch.reset();  // its references go while the environment can still take them
+  self->notify_handler.Reset();
   self->PollClosed();
 }
 

@@ -23,6 +23,7 @@ class Addon : public Napi::Addon<Addon> {
   uv_loop_t* loop = nullptr;
   std::unordered_set<Engine*> engines;
   std::unique_ptr<RecvBatch> recv_batch;  // set by setRecvArrays
+  Napi::FunctionReference notify_handler;  // set by setNotifyHandler
 
   // Called by a poll handle's close callback during teardown.
   void PollClosed();
@@ -34,6 +35,7 @@ class Addon : public Napi::Addon<Addon> {
   Napi::Value StrError(const Napi::CallbackInfo& info);
   Napi::Value IfNameToIndex(const Napi::CallbackInfo& info);
   Napi::Value IfIndexToName(const Napi::CallbackInfo& info);
+  Napi::Value SetNotifyHandler(const Napi::CallbackInfo& info);
   static void Teardown(napi_async_cleanup_hook_handle handle, void* arg);
 
   napi_async_cleanup_hook_handle cleanup_ = nullptr;

@@ -143,12 +143,21 @@ Engine::Engine(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<Engine>(info),
       addon_(Addon::From(info.Env())),
       async_(info.Env(), "qsocket:Engine", info.This().As<Napi::Object>()) {
-  if (!info[0].IsFunction()) {
-    Napi::TypeError::New(info.Env(), "qsocket engine: onNotify must be a function")
+  // Without a callback of its own, the engine uses its environment's shared
+  // handler (setNotifyHandler), called with the engine as `this`: lib/'s way,
+  // which saves a closure and a reference per socket.
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    if (!info[0].IsFunction()) {
+      Napi::TypeError::New(info.Env(), "qsocket engine: onNotify must be a function")
+          .ThrowAsJavaScriptException();
+      return;
+    }
+    on_notify_ = Napi::Persistent(info[0].As<Napi::Function>());
+  } else if (addon_ == nullptr || addon_->notify_handler.IsEmpty()) {
+    Napi::TypeError::New(info.Env(), "qsocket engine: no onNotify and no setNotifyHandler")
         .ThrowAsJavaScriptException();
     return;
   }
-  on_notify_ = Napi::Persistent(info[0].As<Napi::Function>());
   if (addon_ != nullptr) addon_->engines.insert(this);
 }
 
@@ -785,7 +794,7 @@ void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
   if (napi_create_int32(env, events, &argv[0]) == napi_ok &&
       napi_create_int32(env, status, &argv[1]) == napi_ok &&
       napi_create_int32(env, ahead, &argv[2]) == napi_ok &&
-      napi_get_reference_value(env, napi_ref(self->on_notify_), &fn) == napi_ok && fn != nullptr &&
+      napi_get_reference_value(env, self->on_notify_.IsEmpty() ? napi_ref(self->addon_->notify_handler) : napi_ref(self->on_notify_), &fn) == napi_ok && fn != nullptr &&
       napi_get_reference_value(env, napi_ref(*self), &recv) == napi_ok && recv != nullptr) {
     // MakeCallback, so that the microtasks a slot queues (the write flush)
     // run before control returns to the loop. lib/ catches every exception
