@@ -26,6 +26,9 @@ import { ProxyMsg, ProxyTunnel, TunnelHost } from './proxy/tunnel';
 
 /** Qt's per-address connect time-out: after it, the next address is tried. */
 const CONNECT_TIMEOUT_MS = 30000;
+/** What a socket without a proxy of its own resolves with; never handed out, so never changed. */
+const DEFAULT_PROXY = new QNetworkProxy(ProxyType.DefaultProxy);
+const NO_ADDRESSES: readonly QHostAddress[] = [];
 
 let defaultLookup: LookupFunction = dns.lookup as unknown as LookupFunction;
 
@@ -67,12 +70,12 @@ export abstract class SocketConnect extends SocketIO implements TunnelHost {
   protected _protocol = NetworkLayerProtocol.AnyIPProtocol;
   #lastConnectFailure: SocketFailure | null = null;
   #lookup: LookupFunction | null;
-  #proxy = new QNetworkProxy(ProxyType.DefaultProxy);
+  #proxy: QNetworkProxy | null = null; // made when asked for: most sockets never are
   /** @internal Where connect() goes: the destination, or the proxy while tunnelling. */
   protected _connectHost = '';
   #connectPort = 0;
   #proxyTimeout = 30000;
-  #proxyAddresses: QHostAddress[] = [];
+  #proxyAddresses: readonly QHostAddress[] = NO_ADDRESSES;
 
   constructor(socketType: SocketType, options: SocketOptions) {
     super(socketType);
@@ -92,7 +95,7 @@ export abstract class SocketConnect extends SocketIO implements TunnelHost {
   }
 
   proxy(): QNetworkProxy {
-    return this.#proxy;
+    return (this.#proxy ??= new QNetworkProxy(ProxyType.DefaultProxy));
   }
 
   setProxy(proxy: QNetworkProxy): void {
@@ -187,7 +190,7 @@ export abstract class SocketConnect extends SocketIO implements TunnelHost {
       '',
       this._type === SocketType.UdpSocket ? ProxyQueryType.UdpSocket : ProxyQueryType.TcpSocket,
     );
-    return QNetworkProxy.resolveForSocket(this.#proxy, query);
+    return QNetworkProxy.resolveForSocket(this.#proxy ?? DEFAULT_PROXY, query);
   }
 
   /** For a proxy that cannot resolve names: look the destination up here, then go on to the proxy. */

@@ -68,22 +68,16 @@ export abstract class SocketIO extends SocketBase implements EngineReceiver {
   #flushQueued = false;
   /** @internal Bytes sent directly by writeData and not yet announced by bytesWritten. */
   protected _unreported = 0;
-  // Made once: a write per message must not also cost a closure per message.
-  readonly #flushTask = () => {
-    this.#flushQueued = false;
-    try {
-      this._flushWriteBuffer();
-    } catch (error) {
-      reportSlotError(error); // a bug of ours must not become an unhandled rejection
-    }
-  };
+  // Made on the first write and kept: a write per message must not also cost
+  // a closure per message, and a socket that never writes need not hold one.
+  #flushTask: (() => void) | null = null;
   #emittingReadyRead = false;
   #emittingBytesWritten = false;
   /** @internal Counts readyRead emissions, for waitForReadyRead. */
   protected _readyReadCount = 0;
   /** @internal */
   protected _passDescriptors = false;
-  #receivedFds: number[] = [];
+  #receivedFds: number[] | null = null;
 
   /** @internal A pending connect finished: Connected, or on to the next address. */
   protected abstract _testConnection(): void;
@@ -226,9 +220,9 @@ export abstract class SocketIO extends SocketBase implements EngineReceiver {
       break;
     }
     this.#syncNotifications();
-    if (this.#receivedFds.length > 0) {
+    if (this.#receivedFds !== null) {
       const fds = this.#receivedFds;
-      this.#receivedFds = [];
+      this.#receivedFds = null;
       // Descriptors nobody takes would leak: close them.
       if ((this.#descriptorsReceivedSignal?.receivers() ?? 0) === 0) for (const fd of fds) binding.closeFd(fd);
       else this.#descriptorsReceivedSignal?.emit(fds);
@@ -252,7 +246,7 @@ export abstract class SocketIO extends SocketBase implements EngineReceiver {
   #readWithDescriptors(want: number): number {
     const q = this._buffer;
     const n = binding.recvFds(this._activeEngine!.fd(), q.store().subarray(q.end(), q.end() + want), fdScratch);
-    for (let i = 0; i < fdScratch[0]; i++) this.#receivedFds.push(fdScratch[1 + i]);
+    for (let i = 0; i < fdScratch[0]; i++) (this.#receivedFds ??= []).push(fdScratch[1 + i]);
     return n;
   }
 
@@ -402,7 +396,16 @@ export abstract class SocketIO extends SocketBase implements EngineReceiver {
     this.#flushQueued = true;
     // A microtask, as queueMicrotask would make, but without the AsyncResource
     // and bound function that node's queueMicrotask allocates for each call.
-    void RESOLVED.then(this.#flushTask);
+    void RESOLVED.then(
+      (this.#flushTask ??= () => {
+        this.#flushQueued = false;
+        try {
+          this._flushWriteBuffer();
+        } catch (error) {
+          reportSlotError(error); // a bug of ours must not become an unhandled rejection
+        }
+      }),
+    );
   }
 
   /** @internal EngineReceiver: the descriptor is writable. */
