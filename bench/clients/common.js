@@ -1,4 +1,5 @@
 'use strict';
+const v8 = require('v8');
 // Shared by the JavaScript bench clients: argument parsing, latency
 // statistics (the same nearest-rank rule as client.c), CPU and GC accounting,
 // and the one JSON line each client prints.
@@ -113,4 +114,60 @@ function holdUntilStdinEnds(then) {
 
 const now = () => performance.now() * 1000; // µs, as a double (no allocation, unlike hrtime.bigint)
 
-module.exports = { parseArgs, num, latencyStats, cpuUs, gcCounter, finish, fail, watchdog, holdUntilStdinEnds, now };
+/** Resident and V8 heap sizes now, after a full GC (needs --expose-gc). */
+function memory() {
+  global.gc();
+  const spaces = {};
+  for (const sp of v8.getHeapSpaceStatistics()) spaces[sp.space_name] = sp.physical_space_size;
+  const heap = v8.getHeapStatistics();
+  return { rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed, physical: heap.total_physical_size, spaces };
+}
+
+/**
+ * The idle-connections workload, the same for every JavaScript client: warm
+ * the code paths with `warmN` connections, reset them, then open `n` at once
+ * and report the time until all are connected and the memory per connection
+ * (RSS, the live JS heap, and where the RSS went: V8's new and old space, and
+ * outside the V8 heap). `open(count, done(list, failed))` and `reset(list)`
+ * are the client's.
+ */
+function idleWorkload({ impl, variant, n, warmN, open, reset }) {
+  open(warmN, (warmList) => {
+    reset(warmList);
+    setTimeout(() => {
+      const m0 = memory();
+      const t0 = now();
+      open(n, (list, failed) => {
+        const est = now() - t0;
+        setTimeout(() => {
+          const m1 = memory();
+          const per = (a, b) => Math.round(((b - a) / n) * 10) / 10;
+          process.stdout.write(
+            JSON.stringify({
+              impl,
+              workload: 'idle',
+              variant,
+              n,
+              connected: n - failed,
+              failed,
+              establish_ms: Math.round(est / 10) / 100,
+              rss_per_conn_bytes: per(m0.rss, m1.rss),
+              heap_per_conn_bytes: per(m0.heapUsed, m1.heapUsed),
+              new_space_per_conn_bytes: per(m0.spaces.new_space ?? 0, m1.spaces.new_space ?? 0),
+              old_space_per_conn_bytes: per(m0.spaces.old_space ?? 0, m1.spaces.old_space ?? 0),
+              outside_heap_per_conn_bytes: per(m0.rss - m0.physical, m1.rss - m1.physical),
+              rss_before_kb: Math.round(m0.rss / 1024),
+              rss_after_kb: Math.round(m1.rss / 1024),
+            }) + '\n',
+          );
+          holdUntilStdinEnds(() => {
+            reset(list);
+            setTimeout(() => process.exit(0), 50);
+          });
+        }, 200);
+      });
+    }, 100);
+  });
+}
+
+module.exports = { parseArgs, num, latencyStats, cpuUs, gcCounter, finish, fail, watchdog, holdUntilStdinEnds, now, idleWorkload };

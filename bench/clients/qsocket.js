@@ -7,7 +7,7 @@
 //   node qsocket.js udp-recv  --variant=event --size [--cycles=5] [--sleep-ms=250]
 //   node qsocket.js idle      --variant=event --port --n   (needs --expose-gc)
 const { QTcpSocket, QUdpSocket, QHostAddress, SocketOption, SocketError } = require('../..');
-const { parseArgs, num, latencyStats, cpuUs, gcCounter, finish, fail, watchdog, holdUntilStdinEnds, now } = require('./common');
+const { parseArgs, num, latencyStats, cpuUs, gcCounter, finish, fail, watchdog, now, idleWorkload } = require('./common');
 
 const IMPL = 'qsocket';
 const args = parseArgs(process.argv.slice(2));
@@ -353,43 +353,7 @@ function idle() {
     }
   };
 
-  // Warm the code paths, then measure from a collected heap.
-  open(warmN, (warmList) => {
-    reset(warmList);
-    setTimeout(() => {
-      global.gc();
-      const rss0 = process.memoryUsage.rss();
-      const heap0 = process.memoryUsage().heapUsed;
-      const t0 = now();
-      open(n, (list, failed) => {
-        const est = now() - t0;
-        setTimeout(() => {
-          global.gc();
-          const rss1 = process.memoryUsage.rss();
-          const heap1 = process.memoryUsage().heapUsed;
-          process.stdout.write(
-            JSON.stringify({
-              impl: IMPL,
-              workload: 'idle',
-              variant,
-              n,
-              connected: n - failed,
-              failed,
-              establish_ms: Math.round(est / 10) / 100,
-              rss_per_conn_bytes: Math.round(((rss1 - rss0) / n) * 10) / 10,
-              heap_per_conn_bytes: Math.round(((heap1 - heap0) / n) * 10) / 10,
-              rss_before_kb: Math.round(rss0 / 1024),
-              rss_after_kb: Math.round(rss1 / 1024),
-            }) + '\n',
-          );
-          holdUntilStdinEnds(() => {
-            reset(list);
-            process.exit(0);
-          });
-        }, 200);
-      });
-    }, 100);
-  });
+  idleWorkload({ impl: IMPL, variant, n, warmN, open, reset });
 }
 
 switch (workload) {
