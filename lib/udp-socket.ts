@@ -39,6 +39,8 @@ interface Queued {
 
 /** The destination of a datagram that arrived without one (it is copied before it is handed out). */
 const NO_DESTINATION = new QHostAddress();
+/** What a read record holds once released. */
+const EMPTY = Buffer.alloc(0);
 
 /** The largest UDP payload (IPv6 without jumbograms) fits one slot. */
 const SLOT = 65536;
@@ -100,7 +102,12 @@ function toAddress(a: QHostAddress | string | SpecialAddress): QHostAddress {
  * each. The kernel's queue is the read buffer: setReadBufferSize has no effect.
  */
 export class QUdpSocket extends QAbstractSocket {
+  // Datagrams taken from the kernel and not yet read: #queue[#head..#tail).
+  // The records are reused batch after batch (a record per datagram would be
+  // an allocation per datagram); a read record's data is dropped at once, so
+  // nothing read is kept alive by the queue.
   #queue: Queued[] = [];
+  #tail = 0;
   #lastSender: LastEndpoint | null = null;
   #lastDestination: LastEndpoint | null = null;
   #head = 0;
@@ -238,21 +245,26 @@ export class QUdpSocket extends QAbstractSocket {
    */
   readDatagram(maxSize?: number): Datagram | null {
     const q = this.#take(maxSize);
-    return q === null ? null : { data: q.data, address: QHostAddress._copy(q.sender), port: q.senderPort };
+    if (q === null) return null;
+    const d = { data: q.data, address: QHostAddress._copy(q.sender), port: q.senderPort };
+    this.#release(q);
+    return d;
   }
 
   /** Takes the next datagram with its sender, destination and hop limit; an invalid datagram when none is waiting. */
   receiveDatagram(maxSize?: number): QNetworkDatagram {
     const q = this.#take(maxSize);
     if (q === null) return new QNetworkDatagram();
-    return QNetworkDatagram._received(q.data, QHostAddress._copy(q.sender), q.senderPort, QHostAddress._copy(q.destination), q.destinationPort, q.hopLimit, q.timestampNs);
+    const d = QNetworkDatagram._received(q.data, QHostAddress._copy(q.sender), q.senderPort, QHostAddress._copy(q.destination), q.destinationPort, q.hopLimit, q.timestampNs);
+    this.#release(q);
+    return d;
   }
 
   /** In connected mode, the next datagram's data (at most maxSize bytes). */
   override read(maxSize: number): Buffer {
     checkSize('maxSize', maxSize);
     if (!this.isReadable()) return Buffer.alloc(0);
-    return this.#take(maxSize)?.data ?? Buffer.alloc(0);
+    return this.#takeData(maxSize);
   }
 
   /**
@@ -265,8 +277,10 @@ export class QUdpSocket extends QAbstractSocket {
     if (!this.isReadable()) return -1;
     const q = this.#take(len);
     if (q === null) return -1;
+    const n = q.data.length;
     target.set(q.data, off);
-    return q.data.length;
+    this.#release(q);
+    return n;
   }
 
   /** Discards the next datagram; returns how many of its bytes were within `maxSize` (0 when none is waiting). */
@@ -275,12 +289,12 @@ export class QUdpSocket extends QAbstractSocket {
     if (!this.isReadable()) return -1;
     if (this.#queued() === 0) this.#fill();
     if (this.#queued() === 0) return 0;
-    return this.#take(maxSize)?.data.length ?? 0;
+    return this.#takeData(maxSize).length;
   }
 
   override readAll(): Buffer {
     if (!this.isReadable()) return Buffer.alloc(0);
-    return this.#take()?.data ?? Buffer.alloc(0);
+    return this.#takeData();
   }
 
   override peek(maxSize: number): Buffer {
@@ -300,7 +314,7 @@ export class QUdpSocket extends QAbstractSocket {
   }
 
   #queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   /**
@@ -325,15 +339,26 @@ export class QUdpSocket extends QAbstractSocket {
       this.setErrorString(Msg.noDatagram);
       return null;
     }
-    const q = this.#queue[this.#head];
-    this.#queue[this.#head++] = undefined as unknown as Queued;
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    }
+    const q = this.#queue[this.#head++];
     if (maxSize !== undefined && q.data.length > maxSize) q.data = q.data.subarray(0, maxSize);
     this.#afterRead();
     return q;
+  }
+
+  /** Forgets what a record taken by #take held, once its reader has what it needs. */
+  #release(q: Queued): void {
+    q.data = EMPTY;
+    q.sender = NO_DESTINATION;
+    q.destination = NO_DESTINATION;
+  }
+
+  /** The next datagram's data, cut to maxSize; empty (with TemporaryError) when none is waiting. */
+  #takeData(maxSize?: number): Buffer {
+    const q = this.#take(maxSize);
+    if (q === null) return Buffer.alloc(0);
+    const data = q.data;
+    this.#release(q);
+    return data;
   }
 
   /**
@@ -372,6 +397,7 @@ export class QUdpSocket extends QAbstractSocket {
     }
     const n = engine.recvMany();
     if (n <= 0) return n;
+    if (this.#head === this.#tail) this.#head = this.#tail = 0; // all read: reuse from the start
     let total = 0;
     for (let i = 0; i < n; i++) total += Math.min(meta[4 * i], SLOT);
     const batch = Buffer.allocUnsafe(total);
@@ -397,15 +423,28 @@ export class QUdpSocket extends QAbstractSocket {
         sender = d.address instanceof QHostAddress ? d.address : new QHostAddress(d.address);
         senderPort = d.port;
       }
-      this.#queue.push({
-        data: payload,
-        sender,
-        senderPort,
-        destination: dst?.address ?? NO_DESTINATION,
-        destinationPort: dst?.port ?? -1,
-        hopLimit: meta[4 * i + 1],
-        timestampNs: meta[4 * i + 3] < 0 ? -1n : BigInt(meta[4 * i + 2] >>> 0) * 1_000_000_000n + BigInt(meta[4 * i + 3]),
-      });
+      const timestampNs = meta[4 * i + 3] < 0 ? -1n : BigInt(meta[4 * i + 2] >>> 0) * 1_000_000_000n + BigInt(meta[4 * i + 3]);
+      const q = this.#queue[this.#tail];
+      if (q === undefined) {
+        this.#queue.push({
+          data: payload,
+          sender,
+          senderPort,
+          destination: dst?.address ?? NO_DESTINATION,
+          destinationPort: dst?.port ?? -1,
+          hopLimit: meta[4 * i + 1],
+          timestampNs,
+        });
+      } else {
+        q.data = payload;
+        q.sender = sender;
+        q.senderPort = senderPort;
+        q.destination = dst?.address ?? NO_DESTINATION;
+        q.destinationPort = dst?.port ?? -1;
+        q.hopLimit = meta[4 * i + 1];
+        q.timestampNs = timestampNs;
+      }
+      this.#tail++;
     }
     return n;
   }
@@ -666,14 +705,14 @@ export class QUdpSocket extends QAbstractSocket {
 
   override abort(): void {
     this.#queue = [];
-    this.#head = 0;
+    this.#head = this.#tail = 0;
     this.#dropAssociation();
     super.abort();
   }
 
   override close(): void {
     this.#queue = [];
-    this.#head = 0;
+    this.#head = this.#tail = 0;
     this.#dropAssociation();
     super.close();
   }
