@@ -37,14 +37,15 @@ export declare class Engine {
   /** sendmsg to `addr` (kind 0: the connected peer) → bytes | -errno. */
   sendTo(buf: Uint8Array, off: number, len: number, addr: Uint8Array): number;
   /**
-   * recvmmsg into the environment's batch arrays (Binding.setRecvArrays) → count | -errno.
+   * recvmmsg into the environment's batch arrays (Binding.setRecvArrays) → count | -errno, or
+   * NOT_READ when they were registered by another `owner` (register again, then retry).
    * Datagram i is received at slab[i*slotSize]; meta[4i] is its length (slotSize+1 if
    * truncated), meta[4i+1] its hop limit or -1, meta[4i+2] and meta[4i+3] its SO_TIMESTAMPNS
    * seconds (unsigned) and nanoseconds (-1: none); its sender is at addrs[i*ADDR_SIZE], its
    * destination (IP_PKTINFO) at dsts[i*ADDR_SIZE]. On return the datagrams are packed:
    * datagram i starts where datagram i-1's first min(length, slotSize) bytes end.
    */
-  recvMany(): number;
+  recvMany(owner: number): number;
   /** sendmmsg: datagram i to addrs[i*ADDR_SIZE] (kind 0: the connected peer) → datagrams sent | -errno. */
   sendMany(datagrams: Uint8Array[], addrs: Uint8Array): number;
   shutdown(how: number): number;
@@ -131,9 +132,10 @@ export interface Binding {
   /**
    * Registers the arrays every Engine.recvMany of this environment fills (kept alive until
    * the next call) → the batch size: min(slab.length / slotSize, 64, meta.length / 4,
-   * addrs.length / ADDR_SIZE, dsts.length / ADDR_SIZE).
+   * addrs.length / ADDR_SIZE, dsts.length / ADDR_SIZE). `owner` (an int32) names the caller,
+   * for Engine.recvMany.
    */
-  setRecvArrays(slab: Uint8Array, slotSize: number, meta: Int32Array, addrs: Uint8Array, dsts: Uint8Array): number;
+  setRecvArrays(slab: Uint8Array, slotSize: number, meta: Int32Array, addrs: Uint8Array, dsts: Uint8Array, owner: number): number;
   /** errno values by name (EAGAIN, ECONNREFUSED, ...). */
   errno: Readonly<Record<string, number>>;
   constants: Constants;

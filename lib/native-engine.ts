@@ -170,9 +170,9 @@ export class SocketEngine {
     return true;
   }
 
-  /** One recvmmsg into the arrays given to binding.setRecvArrays → datagrams | -errno. */
-  recvMany(): number {
-    return this.#raw.recvMany();
+  /** One recvmmsg into the arrays `owner` gave binding.setRecvArrays → datagrams | -errno | NOT_READ (not registered). */
+  recvMany(owner: number): number {
+    return this.#raw.recvMany(owner);
   }
 
   sendMany(datagrams: Uint8Array[], addrs: Uint8Array): number {

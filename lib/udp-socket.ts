@@ -5,7 +5,7 @@ import { Msg, mapErrno } from './errors';
 import { QHostAddress } from './host-address';
 import { checkSize, checkTarget, toOwnedBuffer, WritableData } from './io-device';
 import { QAbstractSocket, SocketOptions, checkPort } from './abstract-socket';
-import { SocketEngine } from './native-engine';
+import { NOT_READ, SocketEngine } from './native-engine';
 import { QNetworkDatagram } from './network-datagram';
 import { QNetworkProxy, QNetworkProxyQuery, ProxyQueryType, isUsableForSocket } from './network-proxy';
 import { Association, openAssociation } from './proxy/udp-association';
@@ -51,6 +51,8 @@ const BATCH = 64;
 // the addon on first use; each batch is copied out at once (one Buffer, which
 // its datagrams are views of), so sockets never share what they return.
 let slab: Buffer | null = null;
+/** This module's name for its arrays when it registers them with the addon (see recvMany). */
+const RECV_OWNER = (Math.random() * 0x7fffffff) | 0 || 1;
 const meta = new Int32Array(BATCH * 4);
 const senders = new Uint8Array(BATCH * ADDR_SIZE);
 const destinations = new Uint8Array(BATCH * ADDR_SIZE);
@@ -391,11 +393,13 @@ export class QUdpSocket extends QAbstractSocket {
   #fill(): number {
     const engine = this._engine();
     if (engine === null) return 0;
-    if (slab === null) {
-      slab = Buffer.allocUnsafeSlow(SLOT * BATCH);
-      binding.setRecvArrays(slab, SLOT, meta, senders, destinations);
+    slab ??= Buffer.allocUnsafeSlow(SLOT * BATCH);
+    let n = engine.recvMany(RECV_OWNER);
+    if (n === NOT_READ) {
+      // First use, or another copy of this module registered its arrays since.
+      binding.setRecvArrays(slab, SLOT, meta, senders, destinations, RECV_OWNER);
+      n = engine.recvMany(RECV_OWNER);
     }
-    const n = engine.recvMany();
     if (n <= 0) return n;
     if (this.#head === this.#tail) this.#head = this.#tail = 0; // all read: reuse from the start
     let total = 0;

@@ -424,16 +424,15 @@ uint16_t Engine::CachedLocalPort() {
   return local_port_;
 }
 
-// recvMany() -> datagrams | -errno: one recvmmsg into this environment's
-// batch arrays (see RecvBatch), which lib/ registered once.
+// recvMany(owner) -> datagrams | -errno | NOT_READ when the environment's
+// batch arrays (see RecvBatch) are not `owner`'s: the caller registers its
+// own and asks again.
 Napi::Value Engine::RecvMany(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return {};
+  int owner;
+  if (!ArgInt(info, 0, &owner) || !CheckOpen(env)) return {};
   RecvBatch* batch = addon_ == nullptr ? nullptr : addon_->recv_batch.get();
-  if (batch == nullptr) {
-    Napi::Error::New(env, "qsocket engine: setRecvArrays was not called").ThrowAsJavaScriptException();
-    return {};
-  }
+  if (batch == nullptr || batch->owner() != owner) return Num(env, kNotRead);
   return Num(env, batch->Receive(fd_, CachedLocalPort()));
 }
 

@@ -87,8 +87,9 @@ Napi::Value RecvBatch::Register(const Napi::CallbackInfo& info) {
     return info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array;
   };
   if (!bytes(0) || !info[1].IsNumber() || !info[2].IsTypedArray() ||
-      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || !bytes(3) || !bytes(4)) {
-    Napi::TypeError::New(env, "qsocket: setRecvArrays(slab, slotSize, meta, addrs, dsts)")
+      info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || !bytes(3) || !bytes(4) ||
+      !info[5].IsNumber()) {
+    Napi::TypeError::New(env, "qsocket: setRecvArrays(slab, slotSize, meta, addrs, dsts, owner)")
         .ThrowAsJavaScriptException();
     return {};
   }
@@ -110,6 +111,7 @@ Napi::Value RecvBatch::Register(const Napi::CallbackInfo& info) {
   b->dsts_ref_ = Napi::Persistent(dsts);
   b->slab_ = slab.Data();
   b->slot_ = (size_t)slot;
+  b->owner_ = info[5].As<Napi::Number>().Int32Value();
   b->meta_ = meta.Data();
   b->addrs_ = addrs.Data();
   b->dsts_ = dsts.Data();

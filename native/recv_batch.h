@@ -18,8 +18,12 @@ constexpr size_t kCmsgSpace = 128;
 class RecvBatch {
  public:
   // setRecvArrays(slab: Uint8Array, slotSize, meta: Int32Array, addrs: Uint8Array,
-  // dsts: Uint8Array) -> the batch size (min of what each array holds, at most 64).
+  // dsts: Uint8Array, owner: int32) -> the batch size (min of what each array holds,
+  // at most 64). `owner` names who registered them: two copies of lib/ loaded in
+  // one environment would otherwise read each other's datagrams.
   static Napi::Value Register(const Napi::CallbackInfo& info);
+
+  int32_t owner() const { return owner_; }
 
   // Up to a batch of datagrams from fd → count | -errno. Datagram i's length goes to
   // meta[4i] (above the slot size: truncated), its hop limit to meta[4i+1], its
@@ -45,6 +49,7 @@ class RecvBatch {
   uint8_t* addrs_ = nullptr;
   uint8_t* dsts_ = nullptr;
   size_t count_ = 0;
+  int32_t owner_ = 0;
   Headers h_;
 };
 

@@ -33,7 +33,7 @@ function portOf(addr: Uint8Array): number {
 }
 
 /** Connects a fresh engine to 127.0.0.1:port with blocking polls. */
-function connectEngine(port: number, onNotify = noop) {
+function connectEngine(port: number, onNotify: (events: number, status: number, ahead: number) => void = noop) {
   const e = new binding.Engine(onNotify);
   expect(e.open(C.AF_INET, C.SOCK_STREAM)).toBe(0);
   const r = e.connect(v4(port));
@@ -46,6 +46,16 @@ function connectEngine(port: number, onNotify = noop) {
 afterEach(() => {
   expect(binding.liveEngines()).toBe(0);
 });
+
+/** The name of what `f` throws. Errors made in C++ belong to Node's realm, not jest's sandbox: match by name. */
+function nameOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    return (err as Error).name;
+  }
+  return 'no error';
+}
 
 test('constants and errno names come from the OS', () => {
   expect(C.AF_INET).toBeGreaterThan(0);
@@ -230,19 +240,101 @@ test('integer options round-trip through getsockopt', () => {
 test('misuse from lib/ is a TypeError or RangeError, not a crash', () => {
   const e = new binding.Engine(noop);
   e.open(C.AF_INET, C.SOCK_STREAM);
-  // Errors made in C++ belong to Node's realm, not jest's sandbox: match by name.
-  const nameOf = (f: () => unknown) => {
-    try {
-      f();
-    } catch (err) {
-      return (err as Error).name;
-    }
-    return 'no error';
-  };
   expect(nameOf(() => e.read(Buffer.alloc(4), 2, 8))).toBe('RangeError');
   expect(nameOf(() => e.read('x' as unknown as Uint8Array, 0, 1))).toBe('TypeError');
   expect(nameOf(() => e.bind(new Uint8Array(4)))).toBe('RangeError');
   expect(nameOf(() => new binding.Engine(42 as unknown as () => void))).toBe('TypeError');
   e.close();
   expect(() => e.read(Buffer.alloc(4), 0, 4)).toThrow(/no descriptor/);
+});
+
+test('the read area: an armed event carries its own recv at [offset, max]; max 0 or a stale area means none', async () => {
+  const peer = await startEcho();
+  try {
+    const results: number[] = [];
+    let wake!: () => void;
+    let next = new Promise<void>((r) => (wake = r));
+    const e = connectEngine(peer.port, (_ev, status, ahead) => {
+      expect(status).toBe(0);
+      results.push(ahead);
+      wake();
+    });
+    const area = new Uint8Array(new ArrayBuffer(8 + 16));
+    const ctl = new Int32Array(area.buffer, 0, 2);
+    ctl[0] = 8 + 3; // offset: three bytes into the data
+    ctl[1] = 4; // at most 4 bytes
+    expect(e.setReadArea(area)).toBe(0);
+    expect(e.setNotify(C.READABLE)).toBe(0);
+    e.write(Buffer.from('hello!'), 0, 6);
+    await next;
+    expect(results[0]).toBe(4); // cut to max
+    expect(Buffer.from(area.subarray(11, 15)).toString()).toBe('hell');
+    // Disarmed: the event comes without a read, and the rest stays in the kernel.
+    ctl[1] = 0;
+    next = new Promise<void>((r) => (wake = r));
+    await next;
+    expect(results[results.length - 1]).toBe(C.NOT_READ);
+    const rest = Buffer.alloc(8);
+    expect(e.read(rest, 0, 8)).toBe(2);
+    expect(rest.subarray(0, 2).toString()).toBe('o!');
+    // An offset outside the area is never used.
+    ctl[0] = 1000;
+    ctl[1] = 4;
+    e.write(Buffer.from('x'), 0, 1);
+    next = new Promise<void>((r) => (wake = r));
+    await next;
+    expect(results[results.length - 1]).toBe(C.NOT_READ);
+    expect(e.setReadArea(null)).toBe(0);
+    e.close();
+  } finally {
+    await peer.close();
+  }
+});
+
+test('setReadArea, setRecvArrays and setNotifyHandler refuse what they cannot use', () => {
+  const e = new binding.Engine(noop);
+  expect(nameOf(() => e.setReadArea(new Uint8Array(4)))).toBe('RangeError'); // no room for the header
+  expect(nameOf(() => e.setReadArea(new Int32Array(4) as unknown as Uint8Array))).toBe('TypeError');
+  expect(nameOf(() => e.setReadArea('area' as unknown as Uint8Array))).toBe('TypeError');
+  const ok = [new Uint8Array(400), 100, new Int32Array(8), new Uint8Array(4 * C.ADDR_SIZE), new Uint8Array(4 * C.ADDR_SIZE), 7] as const;
+  type Args = Parameters<typeof binding.setRecvArrays>;
+  const bad = (i: number, v: unknown) => {
+    const args = [...ok] as unknown[];
+    args[i] = v;
+    return nameOf(() => binding.setRecvArrays(...(args as Args)));
+  };
+  expect(bad(0, new Int32Array(100))).toBe('TypeError');
+  expect(bad(1, 0)).toBe('RangeError');
+  expect(bad(2, new Uint8Array(32))).toBe('TypeError');
+  expect(bad(5, 'me')).toBe('TypeError');
+  expect(nameOf(() => binding.setNotifyHandler(42 as unknown as () => void))).toBe('TypeError');
+  e.close();
+});
+
+test('recvMany answers NOT_READ to a caller whose arrays are not the registered ones', async () => {
+  const a = new binding.Engine(noop);
+  const b = new binding.Engine(noop);
+  try {
+    expect(a.open(C.AF_INET, C.SOCK_DGRAM)).toBe(0);
+    expect(b.open(C.AF_INET, C.SOCK_DGRAM)).toBe(0);
+    expect(a.bind(v4(0))).toBe(0);
+    const addr = new Uint8Array(C.ADDR_SIZE);
+    expect(a.localAddress(addr)).toBe(0);
+    const slab = new Uint8Array(4 * 100);
+    const meta = new Int32Array(16);
+    const senders = new Uint8Array(4 * C.ADDR_SIZE);
+    const dsts = new Uint8Array(4 * C.ADDR_SIZE);
+    // The batch is the least that every array holds: 4 slots of 100, 4 metas, 4 addresses.
+    expect(binding.setRecvArrays(slab, 100, meta, senders, dsts, 1234)).toBe(4);
+    expect(b.sendTo(Buffer.from('one'), 0, 3, addr)).toBe(3);
+    expect(b.sendTo(Buffer.from('two!'), 0, 4, addr)).toBe(4);
+    expect((await ready(a, C.READABLE)) & C.READABLE).toBeTruthy();
+    expect(a.recvMany(999)).toBe(C.NOT_READ); // someone else's registration: nothing taken
+    expect(a.recvMany(1234)).toBe(2);
+    expect([meta[0], meta[4]]).toEqual([3, 4]);
+    expect(Buffer.from(slab.subarray(0, 7)).toString()).toBe('onetwo!'); // packed
+  } finally {
+    a.close();
+    b.close();
+  }
 });
