@@ -1,7 +1,6 @@
-// The read and write buffers of a stream socket: one contiguous store, reused,
-// that the kernel reads straight into and sends straight from (no scratch
-// buffer, no Buffer per read or write, one send for many writes). It hands out
-// copies, never views, so its bytes can be overwritten once consumed.
+// The read buffer of a stream socket: one contiguous store, reused, that the
+// kernel reads straight into (no scratch buffer, no Buffer per read). It hands
+// out copies, never views, so its bytes can be overwritten once consumed.
 //
 // The store may begin with a header the native engine reads: two int32 words,
 // [offset, max] (see Engine.setReadArea). The queue keeps `offset` equal to

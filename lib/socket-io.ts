@@ -7,8 +7,8 @@ import { SocketError, SocketState, SocketType } from './enums';
 import { Msg, mapErrno } from './errors';
 import { checkSize } from './io-device';
 import { EngineReceiver, NOT_READ, SocketEngine } from './native-engine';
-import { ByteQueue } from './byte-queue';
 import { reportSlotError, Signal } from './signal';
+import { WriteRing } from './write-ring';
 import { SocketBase } from './socket-base';
 
 /** From this size on, a write with nothing queued before it is sent at once instead of copied. */
@@ -58,7 +58,7 @@ export abstract class SocketIO extends SocketBase implements EngineReceiver {
   }
 
   /** @internal */
-  protected readonly _writeBuffer = new ByteQueue();
+  protected readonly _writeBuffer = new WriteRing();
   /** @internal */
   protected _readBufferSize = 0;
   /** @internal */
@@ -454,9 +454,10 @@ export abstract class SocketIO extends SocketBase implements EngineReceiver {
     let failure = 0;
     const q = this._writeBuffer;
     while (!q.isEmpty()) {
-      // Everything queued is one contiguous range: one send, whatever the number of writes.
-      const want = q.size();
-      const n = engine.write(q.store(), q.start(), want);
+      // What was queued is one range (two when the ring wraps): one send,
+      // whatever the number of writes.
+      const want = q.contiguous();
+      const n = engine.write(q.store(), q.head(), want);
       if (n > 0) {
         q.skip(n);
         written += n;
