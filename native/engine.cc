@@ -199,8 +199,8 @@ void Engine::Pin(bool on) {
 }
 
 int Engine::CloseFd() {
-  area_ = nullptr;
-  local_port_ = 0;  // the reference goes with the engine; no read can use it now
+  area_ = nullptr;  // the reference goes with the engine; no read can use it now
+  local_port_ = 0;
   if (fd_ < 0) return 0;
   StopPoll();  // the poll must stop before its descriptor closes (uv poll.rst)
   int fd = fd_;
