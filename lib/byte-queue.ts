@@ -2,7 +2,7 @@
 // kernel reads straight into (no scratch buffer, no Buffer per read). It hands
 // out copies, never views, so its bytes can be overwritten once consumed.
 //
-// The store may begin with a header the native engine reads: two int32 words,
+// The store begins with a header the native engine reads: two int32 words,
 // [offset, max] (see Engine.setReadArea). The queue keeps `offset` equal to
 // the end of its data; the owner sets `max` (0: the engine must not read).
 // A store that is given up has its `max` zeroed, so an engine still holding
@@ -20,18 +20,9 @@ const KEEP_STORE = 128 * 1024;
 export class ByteQueue {
   #store: Buffer = EMPTY;
   #ctl: Int32Array | null = null;
-  #start: number;
-  #end: number;
+  #start = AREA_HEADER;
+  #end = AREA_HEADER;
   #max = 0;
-  #generation = 0;
-  readonly #base: number;
-
-  /** `header`: bytes reserved at the front of the store for the engine (0 or AREA_HEADER). */
-  constructor(header = 0) {
-    this.#base = header;
-    this.#start = header;
-    this.#end = header;
-  }
 
   size(): number {
     return this.#end - this.#start;
@@ -56,11 +47,6 @@ export class ByteQueue {
     return this.#end;
   }
 
-  /** Changes whenever the store is replaced. */
-  generation(): number {
-    return this.#generation;
-  }
-
   /** Sets the engine's `max` word: how much it may read at end() on its own; 0 stops it. */
   setReadAhead(max: number): void {
     this.#max = max;
@@ -81,20 +67,20 @@ export class ByteQueue {
     const room = this.#store.length - this.#end;
     if (room >= want) return room;
     const size = this.size();
-    const capacity = this.#store.length - this.#base;
+    const capacity = this.#store.length - AREA_HEADER;
     // Slide the bytes to the front when what was consumed outweighs what is
     // left: each byte is then moved at most once for every time it was read
     // past, so appending stays linear.
-    if (this.#start - this.#base >= size && capacity - size >= want) {
-      this.#store.copyWithin(this.#base, this.#start, this.#end);
-      this.#start = this.#base;
-      this.#end = this.#base + size;
+    if (this.#start - AREA_HEADER >= size && capacity - size >= want) {
+      this.#store.copyWithin(AREA_HEADER, this.#start, this.#end);
+      this.#start = AREA_HEADER;
+      this.#end = AREA_HEADER + size;
       this.#syncEnd();
       return this.#store.length - this.#end;
     }
     let next = Math.max(MIN_STORE, capacity * 2);
     while (next < size + want) next *= 2;
-    this.#replace(Buffer.allocUnsafeSlow(this.#base + next), size);
+    this.#replace(Buffer.allocUnsafeSlow(AREA_HEADER + next), size);
     return this.#store.length - this.#end;
   }
 
@@ -117,7 +103,7 @@ export class ByteQueue {
   prepend(data: Uint8Array): void {
     const n = data.length;
     if (n === 0) return;
-    if (this.#start - this.#base < n) {
+    if (this.#start - AREA_HEADER < n) {
       this.reserve(n);
       this.#store.copyWithin(this.#start + n, this.#start, this.#end);
       this.#end += n;
@@ -175,27 +161,25 @@ export class ByteQueue {
   indexOf(byte: number, max = this.size()): number {
     const limit = Math.min(max, this.size());
     if (limit === 0) return -1;
-    const at = this.#store.subarray(this.#start, this.#start + limit).indexOf(byte);
-    return at;
+    return this.#store.subarray(this.#start, this.#start + limit).indexOf(byte);
   }
 
   #drained(): void {
-    this.#start = this.#end = this.#base;
-    if (this.#store.length - this.#base > KEEP_STORE) this.#replace(EMPTY, 0);
+    this.#start = this.#end = AREA_HEADER;
+    if (this.#store.length - AREA_HEADER > KEEP_STORE) this.#replace(EMPTY, 0);
     else this.#syncEnd();
   }
 
   /** Moves the `size` queued bytes into `store` (EMPTY: none may be queued) and disarms the old one. */
   #replace(store: Buffer, size: number): void {
     const old = this.#store;
-    if (size > 0) old.copy(store, this.#base, this.#start, this.#end);
+    if (size > 0) old.copy(store, AREA_HEADER, this.#start, this.#end);
     if (this.#ctl !== null) this.#ctl[1] = 0;
     this.#store = store;
-    this.#start = this.#base;
-    this.#end = this.#base + size;
-    this.#generation++;
+    this.#start = AREA_HEADER;
+    this.#end = AREA_HEADER + size;
     this.#ctl = null;
-    if (this.#base >= AREA_HEADER && store.length >= AREA_HEADER) {
+    if (store.length >= AREA_HEADER) {
       this.#ctl = new Int32Array(store.buffer, store.byteOffset, 2);
       this.#ctl[1] = this.#max;
     }
@@ -212,7 +196,7 @@ export class ByteQueue {
  * several times slower than the view this makes: its element accesses stay
  * polymorphic between Buffer and Uint8Array.)
  */
-function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
   if (from === 0 && n === src.length) dst.set(src, to);
   else dst.set(src.subarray(from, from + n), to);
 }

@@ -2,7 +2,7 @@
 // ByteQueue that the subclass fills; writes go to the subclass's writeData.
 import { OpenMode } from './enums';
 import { Msg } from './errors';
-import { AREA_HEADER, ByteQueue } from './byte-queue';
+import { ByteQueue } from './byte-queue';
 import { Signal } from './signal';
 
 /** What `write()` accepts: bytes as they are, or a string encoded as UTF-8. */
@@ -56,7 +56,7 @@ export abstract class QIODevice {
   }
 
   /** @internal The read buffer, filled by the subclass (its store doubles as the engine's read area). */
-  protected readonly _buffer = new ByteQueue(AREA_HEADER);
+  protected readonly _buffer = new ByteQueue();
   #openMode: OpenMode = OpenMode.NotOpen;
   #errorString: string = Msg.unknown;
 

@@ -299,7 +299,7 @@ export class QTcpServer implements EngineReceiver {
     const socket = new QTcpSocket();
     if (!socket.setSocketDescriptor(fd)) {
       // Cannot happen for a descriptor accept() just made; never leak it.
-      const orphan = new binding.Engine(() => {});
+      const orphan = new binding.Engine(); // never polled: the shared handler is never called
       orphan.adopt(fd);
       orphan.close();
       return;

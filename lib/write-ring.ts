@@ -5,6 +5,8 @@
 // partly full all the time: sliding would copy what is queued once more for
 // every store's worth sent, where wrapping costs one more send per lap.
 
+import { copyBytes } from './byte-queue';
+
 const EMPTY = Buffer.alloc(0);
 /** The first store's size. */
 const MIN_STORE = 4 * 1024;
@@ -46,8 +48,8 @@ export class WriteRing {
     const cap = this.#store.length;
     const tail = (this.#head + this.#size) % cap;
     const first = Math.min(n, cap - tail);
-    copyInto(this.#store, tail, data, 0, first);
-    if (first < n) copyInto(this.#store, 0, data, first, n - first);
+    copyBytes(data, 0, this.#store, tail, first);
+    if (first < n) copyBytes(data, first, this.#store, 0, n - first);
     this.#size += n;
   }
 
@@ -72,15 +74,9 @@ export class WriteRing {
     while (cap < need) cap *= 2;
     const next = Buffer.allocUnsafe(cap);
     const first = this.contiguous();
-    copyInto(next, 0, this.#store, this.#head, first);
-    if (first < this.#size) copyInto(next, first, this.#store, 0, this.#size - first);
+    copyBytes(this.#store, this.#head, next, 0, first);
+    if (first < this.#size) copyBytes(this.#store, 0, next, first, this.#size - first);
     this.#store = next;
     this.#head = 0;
   }
-}
-
-/** Copies src[from, from + n) to dst at `at`. */
-function copyInto(dst: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
-  if (from === 0 && n === src.length) dst.set(src, at);
-  else dst.set(src.subarray(from, from + n), at);
 }

@@ -1,5 +1,5 @@
-// ByteQueue: the contiguous, reused store behind a stream socket's read and
-// write buffers, and the two-word engine header at the front of the read
+// ByteQueue: the contiguous, reused store behind a stream socket's read
+// buffer, and the two-word engine header at the front of the read
 // buffer's store ([offset, max], see Engine.setReadArea).
 import { AREA_HEADER, ByteQueue } from '../lib/byte-queue';
 import { prng } from './helpers';
@@ -33,8 +33,9 @@ function pattern(n: number, seed = 1): Buffer {
 
 describe('ByteQueue: reading and writing', () => {
   test('a new queue is empty and reads nothing', () => {
-    for (const header of [0, AREA_HEADER]) {
-      const q = new ByteQueue(header);
+    {
+      const header = AREA_HEADER;
+      const q = new ByteQueue();
       expect(q.size()).toBe(0);
       expect(q.isEmpty()).toBe(true);
       expect(q.store().length).toBe(0);
@@ -70,7 +71,7 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('append copies its input: changing the input later changes nothing', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     const src = b('abcdef');
     q.append(src);
     src.fill(0x7a);
@@ -81,7 +82,7 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('read and peek return copies that later writes into the store do not change', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.append(b('0123456789'));
     const p = q.peek(4);
     const r = q.read(6);
@@ -100,7 +101,7 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('skip drops from the front; over-long skips stop at the end', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.append(b('abcdef'));
     expect(q.skip(0)).toBe(0);
     expect(q.skip(2)).toBe(2);
@@ -113,7 +114,7 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('readInto copies at offset, at most length bytes, and consumes them', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.append(b('abcdefghij'));
     const t = new Uint8Array(8).fill(0x2e); // '.'
     expect(q.readInto(t, 2, 3)).toBe(3);
@@ -129,7 +130,7 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('readInto writes into a view at its own byteOffset, not at the start of its ArrayBuffer', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.append(b('XYZ'));
     const whole = new Uint8Array(32);
     const view = whole.subarray(10, 20);
@@ -140,7 +141,7 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('indexOf looks within the first max bytes only; at() indexes from the front', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.append(b('xxab\ncd\n'));
     q.skip(2);
     expect(q.indexOf(0x0a)).toBe(2);
@@ -159,8 +160,9 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('prepend puts bytes back at the front, with or without room before the data', () => {
-    for (const header of [0, AREA_HEADER]) {
-      const q = new ByteQueue(header);
+    {
+      const header = AREA_HEADER;
+      const q = new ByteQueue();
       // Into a queue that has no store yet.
       q.prepend(b('z'));
       expect(q.read(10).toString()).toBe('z');
@@ -181,7 +183,7 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('prepend into a full store grows it and keeps every byte', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     const data = pattern(MIN_STORE);
     q.append(data);
     // Fill the store exactly, so the prepend has no room anywhere.
@@ -196,7 +198,7 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('clear empties the queue; it can be used again', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.append(b('abc'));
     q.skip(1);
     q.clear();
@@ -208,8 +210,9 @@ describe('ByteQueue: reading and writing', () => {
   });
 
   test('commit takes bytes written into store() at end()', () => {
-    for (const header of [0, AREA_HEADER]) {
-      const q = new ByteQueue(header);
+    {
+      const header = AREA_HEADER;
+      const q = new ByteQueue();
       q.append(b('ab'));
       const room = q.reserve(5);
       expect(room).toBe(q.store().length - q.end());
@@ -219,7 +222,7 @@ describe('ByteQueue: reading and writing', () => {
       q.commit(0);
       expect(q.read(100).toString()).toBe('abcdefg');
       // Into a fresh store too.
-      const q2 = new ByteQueue(header);
+      const q2 = new ByteQueue();
       q2.reserve(1);
       q2.store()[q2.end()] = 0x51;
       q2.commit(1);
@@ -230,7 +233,7 @@ describe('ByteQueue: reading and writing', () => {
 
 describe('ByteQueue: reserve', () => {
   test('returns at least max(n, MIN_STORE) of room, exactly what is left after end()', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     for (const n of [0, 1, 100, MIN_STORE, MIN_STORE + 1, 70000, 300000]) {
       const room = q.reserve(n);
       expect(room).toBeGreaterThanOrEqual(Math.max(n, MIN_STORE));
@@ -240,16 +243,14 @@ describe('ByteQueue: reserve', () => {
   });
 
   test('growth keeps the queued bytes (and only them) and replaces the store', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     const data = pattern(6000, 3);
     q.append(data);
     q.skip(1000);
     const before = q.store();
-    const gen = q.generation();
     const room = q.reserve(before.length * 3);
     expect(room).toBeGreaterThanOrEqual(before.length * 3);
     expect(q.store()).not.toBe(before);
-    expect(q.generation()).not.toBe(gen);
     expect(q.start()).toBe(AREA_HEADER);
     expect(q.size()).toBe(5000);
     expect(queued(q)).toEqual(data.subarray(1000));
@@ -257,17 +258,15 @@ describe('ByteQueue: reserve', () => {
   });
 
   test('compaction slides the bytes to the front of the same store and keeps them', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     const data = pattern(8000, 4);
     q.append(data);
     const store = q.store();
-    const gen = q.generation();
     expect(store.length - AREA_HEADER).toBe(8192);
     q.skip(6000); // consumed (6000) outweighs what is left (2000)
     q.setReadAhead(777);
     const room = q.reserve(100);
     expect(q.store()).toBe(store);
-    expect(q.generation()).toBe(gen);
     expect(q.start()).toBe(AREA_HEADER);
     expect(q.end()).toBe(AREA_HEADER + 2000);
     expect(room).toBe(store.length - q.end());
@@ -281,7 +280,7 @@ describe('ByteQueue: reserve', () => {
   });
 
   test('a reserve that fits leaves the bytes and the store where they are', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.append(pattern(100, 5));
     q.reserve(5000); // room for 5000 after the 100: a capacity of 8192
     q.skip(50);
@@ -294,7 +293,7 @@ describe('ByteQueue: reserve', () => {
   });
 
   test('appending after reading stays linear: consumed room is reused, the store does not keep growing', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     const chunk = pattern(3000, 6);
     // One byte always stays behind, so the queue never drains and must slide.
     q.append(b('!'));
@@ -315,7 +314,7 @@ describe('ByteQueue: reserve', () => {
 
 describe('ByteQueue: the engine header', () => {
   test('the first word is end(), the second the read-ahead max; readAheadSize = min(max, room)', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.setReadAhead(1000);
     expect(q.readAheadSize()).toBe(0); // no store yet
     q.append(b('hello'));
@@ -344,7 +343,7 @@ describe('ByteQueue: the engine header', () => {
   });
 
   test('the header bytes are never part of the data', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.setReadAhead(0x41414141);
     q.append(b('data'));
     q.prepend(b('>'));
@@ -354,7 +353,7 @@ describe('ByteQueue: the engine header', () => {
   });
 
   test('growth disarms the old store and arms the new one with the same max', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.setReadAhead(65536);
     q.append(pattern(1000, 7));
     const old = q.store();
@@ -373,7 +372,7 @@ describe('ByteQueue: the engine header', () => {
   });
 
   test('a drained store bigger than 128 KiB is given back (disarmed); the next store is armed', () => {
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.setReadAhead(4321);
     const data = pattern(KEEP_STORE + 1, 9);
     q.append(data);
@@ -382,10 +381,8 @@ describe('ByteQueue: the engine header', () => {
     expect(words(big)[1]).toBe(4321);
     expect(q.read(KEEP_STORE)).toEqual(data.subarray(0, KEEP_STORE));
     expect(q.store()).toBe(big); // not drained yet
-    const gen = q.generation();
     expect(q.read(10)).toEqual(data.subarray(KEEP_STORE));
     expect(q.store().length).toBe(0);
-    expect(q.generation()).not.toBe(gen);
     expect(words(big)[1]).toBe(0);
     expect(q.readAheadSize()).toBe(0);
     expect(q.start()).toBe(AREA_HEADER);
@@ -406,7 +403,7 @@ describe('ByteQueue: the engine header', () => {
       (q) => q.clear(),
     ];
     for (const drain of drains) {
-      const q = new ByteQueue(AREA_HEADER);
+      const q = new ByteQueue();
       q.setReadAhead(99);
       q.append(pattern(200000, 10));
       const big = q.store();
@@ -415,7 +412,7 @@ describe('ByteQueue: the engine header', () => {
       expect(words(big)[1]).toBe(0);
     }
     // Exactly KEEP_STORE of capacity is kept.
-    const q = new ByteQueue(AREA_HEADER);
+    const q = new ByteQueue();
     q.setReadAhead(99);
     q.append(pattern(KEEP_STORE, 11));
     const kept = q.store();
@@ -425,30 +422,16 @@ describe('ByteQueue: the engine header', () => {
     expect(words(kept)[0]).toBe(AREA_HEADER);
     expect(words(kept)[1]).toBe(99);
   });
-
-  test('a queue without a header never writes header words and starts its data at 0', () => {
-    const q = new ByteQueue();
-    q.setReadAhead(1000);
-    q.append(b('abcdefgh'));
-    expect(q.start()).toBe(0);
-    expect(q.store().subarray(0, 8).toString()).toBe('abcdefgh');
-    expect(q.readAheadSize()).toBe(0);
-    q.append(pattern(50000, 12));
-    expect(q.peek(8).toString()).toBe('abcdefgh');
-  });
 });
 
 /** The randomized model test: every operation is mirrored on a number[] and everything checked after each one. */
 describe('ByteQueue: randomized against a model', () => {
   const OPS = 20000;
-  test.each([
-    [AREA_HEADER, 0x5eed0001],
-    [AREA_HEADER, 0x5eed0002],
-    [0, 0x5eed0003],
-  ])('header %i, seed %i', (header, seed) => {
+  test.each([0x5eed0001, 0x5eed0002, 0x5eed0003])('seed %i', (seed) => {
+    const header = AREA_HEADER;
     const rnd = prng(seed);
     const int = (n: number) => floor(rnd() * n); // [0, n)
-    const q = new ByteQueue(header);
+    const q = new ByteQueue();
     let model: number[] = [];
     let max = 0;
     let step = 0;
@@ -457,7 +440,6 @@ describe('ByteQueue: randomized against a model', () => {
     // must never be written by the queue again.
     const retired: Array<{ store: Buffer; copy: Buffer | null }> = [];
     let store = q.store();
-    let generation = q.generation();
     // The store a simulated engine holds (set as #syncReadAhead would), possibly stale.
     let engineArea: Buffer | null = null;
     // Copies handed out earlier, with what they must still contain.
@@ -515,35 +497,28 @@ describe('ByteQueue: randomized against a model', () => {
       if (s.length === 0 && (q.start() !== header || q.end() !== header)) fail('no store but start/end moved');
       sameBytes(s.subarray(q.start(), q.end()), model, 'contents');
       // Store changes.
-      const gen = q.generation();
-      if ((s !== store) !== (gen !== generation)) fail(`store changed: ${s !== store}, generation changed: ${gen !== generation}`);
       if (s !== store) {
         if (store.length > 0) {
           if (s.length === 0) counts.giveBack++;
           else counts.grow++;
-          if (header > 0) eq(words(store)[1], 0, 'max word of the store just given up');
+          eq(words(store)[1], 0, 'max word of the store just given up');
           retired.push({ store, copy: store.length <= 64 * 1024 ? Buffer.from(store) : null });
           if (retired.length > 4) retired.shift();
         }
         store = s;
-        generation = gen;
       }
       for (const r of retired) {
-        if (header > 0) eq(words(r.store)[1], 0, 'max word of a retired store');
+        eq(words(r.store)[1], 0, 'max word of a retired store');
         if (r.copy !== null && !r.copy.equals(r.store)) fail('a retired store was written to');
       }
       // Header words.
-      if (header > 0) {
-        if (s.length > 0) {
-          const w = words(s);
-          eq(w[0], q.end(), 'offset word');
-          eq(w[1], max, 'max word');
-          eq(q.readAheadSize(), Math.min(max, s.length - q.end()), 'readAheadSize()');
-        } else {
-          eq(q.readAheadSize(), 0, 'readAheadSize() without a store');
-        }
+      if (s.length > 0) {
+        const w = words(s);
+        eq(w[0], q.end(), 'offset word');
+        eq(w[1], max, 'max word');
+        eq(q.readAheadSize(), Math.min(max, s.length - q.end()), 'readAheadSize()');
       } else {
-        eq(q.readAheadSize(), 0, 'readAheadSize() without a header');
+        eq(q.readAheadSize(), 0, 'readAheadSize() without a store');
       }
       // Earlier copies are untouched.
       for (const h of handed) if (!h.got.equals(h.want)) fail('a Buffer handed out earlier changed');
@@ -573,7 +548,7 @@ describe('ByteQueue: randomized against a model', () => {
         data.copy(s, q.end());
         q.commit(k);
         for (const x of data) model.push(x);
-      } else if (r < 0.38 && header > 0) {
+      } else if (r < 0.38) {
         // The engine reads at [offset] up to [max] bytes of its area, if armed.
         op = 'engine read';
         if (engineArea !== null) {
@@ -673,9 +648,7 @@ describe('ByteQueue: randomized against a model', () => {
     expect(counts.grow).toBeGreaterThan(10);
     expect(counts.slide).toBeGreaterThan(10);
     expect(counts.giveBack).toBeGreaterThan(5);
-    if (header > 0) {
-      expect(counts.engineRead).toBeGreaterThan(100);
-      expect(counts.engineSkipped).toBeGreaterThan(10);
-    }
+    expect(counts.engineRead).toBeGreaterThan(100);
+    expect(counts.engineSkipped).toBeGreaterThan(10);
   }, 60000);
 });

@@ -128,10 +128,23 @@ function memory() {
  * the code paths with `warmN` connections, reset them, then open `n` at once
  * and report the time until all are connected and the memory per connection
  * (RSS, the live JS heap, and where the RSS went: V8's new and old space, and
- * outside the V8 heap). `open(count, done(list, failed))` and `reset(list)`
- * are the client's.
+ * outside the V8 heap). `connect(onConnected, onFailed)` starts one
+ * connection and returns its socket; `reset(list)` closes a list of them.
  */
-function idleWorkload({ impl, variant, n, warmN, open, reset }) {
+function idleWorkload({ impl, variant, n, warmN, connect, reset }) {
+  const open = (count, done) => {
+    const list = new Array(count);
+    let settled = 0;
+    let failed = 0;
+    const onConnected = () => {
+      if (++settled === count) done(list, failed);
+    };
+    const onFailed = () => {
+      failed++;
+      if (++settled === count) done(list, failed);
+    };
+    for (let i = 0; i < count; i++) list[i] = connect(onConnected, onFailed);
+  };
   open(warmN, (warmList) => {
     reset(warmList);
     setTimeout(() => {

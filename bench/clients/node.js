@@ -280,25 +280,13 @@ function idle() {
   const reset = (list) => {
     for (const s of list) s.resetAndDestroy(); // RST: no TIME_WAIT to exhaust the ports of later rounds
   };
-  const open = (count, done) => {
-    const list = new Array(count);
-    let settled = 0;
-    let failed = 0;
-    const onConnect = () => {
-      if (++settled === count) done(list, failed);
-    };
-    const onError = () => {
-      failed++;
-      if (++settled === count) done(list, failed);
-    };
-    for (let i = 0; i < count; i++) {
-      const s = net.connect({ port, host: HOST });
-      s.on('connect', onConnect);
-      s.on('error', onError);
-      list[i] = s;
-    }
+  const connect = (onConnected, onFailed) => {
+    const s = net.connect({ port, host: HOST });
+    s.on('connect', onConnected);
+    s.on('error', onFailed);
+    return s;
   };
-  idleWorkload({ impl: IMPL, variant, n, warmN, open, reset });
+  idleWorkload({ impl: IMPL, variant, n, warmN, connect, reset });
 }
 
 switch (workload) {

@@ -333,27 +333,14 @@ function idle() {
     }
   };
 
-  const open = (count, done) => {
-    const list = new Array(count);
-    let settled = 0;
-    let failed = 0;
-    const onConnected = () => {
-      if (++settled === count) done(list, failed);
-    };
-    const onFailed = () => {
-      failed++;
-      if (++settled === count) done(list, failed);
-    };
-    for (let i = 0; i < count; i++) {
-      const s = new QTcpSocket();
-      s.connected.connect(onConnected);
-      s.errorOccurred.connect(onFailed);
-      s.connectToHost(HOST, port);
-      list[i] = s;
-    }
+  const connect = (onConnected, onFailed) => {
+    const s = new QTcpSocket();
+    s.connected.connect(onConnected);
+    s.errorOccurred.connect(onFailed);
+    s.connectToHost(HOST, port);
+    return s;
   };
-
-  idleWorkload({ impl: IMPL, variant, n, warmN, open, reset });
+  idleWorkload({ impl: IMPL, variant, n, warmN, connect, reset });
 }
 
 switch (workload) {
