@@ -129,7 +129,7 @@ beforeAll(async () => {
   ]);
   echo4 = await startEcho('127.0.0.1');
   if (await hasIPv6()) echo6 = await startEcho('::1');
-  else console.warn('proxy-daemons: ::1 cannot be bound here: the IPv6 destination cases are SKIPPED');
+  else console.warn('proxy-daemons: ::1 cannot be bound here: the IPv6 destination cases FAIL');
   echoLocal = await dualEcho();
   const failed = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed.length > 0) throw new Error(failed.map((f) => String(f.reason?.message ?? f.reason)).join('\n'));
@@ -242,11 +242,9 @@ async function expectFailure(probe: Probe, dest: Dest, error: SocketError): Prom
   expect(probe.rec.events[probe.rec.events.length - 2]).toBe('stateChanged(UnconnectedState)');
 }
 
-/** Skips (visibly) a case that needs ::1. */
-function needsIPv6(): boolean {
-  if (echo6 !== null) return true;
-  console.warn('SKIPPED: ::1 cannot be bound here');
-  return false;
+/** Fails a case that needs ::1 with the reason when ::1 cannot be bound (a pass would claim IPv6 works). */
+function needsIPv6(): void {
+  if (echo6 === null) throw new Error('::1 cannot be bound on this machine: the IPv6 case cannot run (loopback needs an IPv6 address)');
 }
 
 // ---- SOCKS5 without authentication -------------------------------------------------
@@ -263,7 +261,7 @@ describe.each([
   }, T);
 
   test(`CONNECT to ::1 (ATYP 4); the destination closes`, async () => {
-    if (!needsIPv6()) return;
+    needsIPv6();
     const p = proxy();
     await expectTunnel(probeSocket(p), p, dest6(), 'server');
   }, T);
@@ -285,7 +283,7 @@ describe.each([
 
   if (name === 'dante') {
     test('dante reached on ::1, to an IPv4 destination', async () => {
-      if (!needsIPv6()) return;
+      needsIPv6();
       const p = new QNetworkProxy(Socks5Proxy, '::1', daemon().port);
       await expectTunnel(probeSocket(p), p, dest4(), 'client');
     }, T);
@@ -443,7 +441,7 @@ describe.each([
   }, T);
 
   test('CONNECT [::1]:port; the destination closes', async () => {
-    if (!needsIPv6()) return;
+    needsIPv6();
     const p = proxy();
     await expectTunnel(probeSocket(p), p, dest6(), 'server');
   }, T);

@@ -780,7 +780,10 @@ describe('credentials: what is sent, and how often', () => {
       a.setPassword(`wrong-${++n}`);
     });
     await expectError(probe, '127.0.0.1', 80, SocketError.ProxyAuthenticationRequiredError);
+    // New credentials earn a retry (so at least two asks), but not forever (3 here, as the daemon tests allow).
+    expect(probe.authAsks.length).toBeGreaterThanOrEqual(2);
     expect(probe.authAsks.length).toBeLessThanOrEqual(3);
+    expect(n).toBe(probe.authAsks.length);
     expect(f.convs.length).toBe(probe.authAsks.length + 1);
     expect(f.logins).toEqual(Array.from({ length: f.convs.length }, (_, i) => ['alice', `wrong-${i}`]));
   }, T);
